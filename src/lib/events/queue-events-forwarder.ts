@@ -1,0 +1,64 @@
+import { QueueEvents } from "bullmq";
+import type { Redis } from "ioredis";
+import { jobSummarySelect } from "../agents/state-manager.ts";
+import type { Db } from "../db.ts";
+import { AGENT_QUEUE_NAME } from "../queue/agent-queue.ts";
+import { createWorkerConnection } from "../redis.ts";
+import { publishJobChange, type JobEventKind } from "./job-events.ts";
+
+export type ForwarderOptions = {
+  db: Db;
+  prefix: string;
+  /** Publishes to the bus; default a new connection to REDIS_URL. */
+  publisher?: Redis;
+  log?: (line: string) => void;
+};
+
+const forwardedEvents: JobEventKind[] = ["added", "waiting", "active", "progress", "completed", "failed", "delayed", "stalled"];
+
+/**
+ * Forwards BullMQ QueueEvents for 'agent-tasks' to the Redis pub/sub bus the API listens on.
+ * Each event is only a hint: the forwarder reads the row and publishes what the database says.
+ * Reads are coalesced per job, so a burst of 200 log events costs a few reads, not 200.
+ */
+export function startQueueEventsForwarder(opts: ForwarderOptions): { close: () => Promise<void> } {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const publisher = opts.publisher ?? createWorkerConnection();
+  const queueEvents = new QueueEvents(AGENT_QUEUE_NAME, { connection: createWorkerConnection(), prefix: opts.prefix });
+  queueEvents.on("error", (err) => log(`[forwarder] ${err.message}`));
+  publisher.on("error", () => {});
+
+  const inFlight = new Map<string, JobEventKind | null>();
+  const forward = async (jobId: string, kind: JobEventKind): Promise<void> => {
+    if (inFlight.has(jobId)) {
+      inFlight.set(jobId, kind); // read again once the current read is done
+      return;
+    }
+    inFlight.set(jobId, null);
+    let next: JobEventKind | null = kind;
+    try {
+      while (next) {
+        inFlight.set(jobId, null);
+        const job = await opts.db.agentJob.findUnique({ where: { id: jobId }, select: jobSummarySelect });
+        if (job) await publishJobChange(publisher, opts.prefix, { kind: next, job });
+        next = inFlight.get(jobId) ?? null;
+      }
+    } catch (err) {
+      log(`[forwarder] could not forward ${kind} for ${jobId}: ${(err as Error).message}`);
+    } finally {
+      inFlight.delete(jobId);
+    }
+  };
+
+  for (const kind of forwardedEvents) {
+    queueEvents.on(kind as "added", ({ jobId }: { jobId: string }) => void forward(jobId, kind));
+  }
+  queueEvents.on("log" as "added", ({ jobId }: { jobId: string }) => void forward(jobId, "log"));
+
+  return {
+    close: async () => {
+      await queueEvents.close();
+      if (!opts.publisher) publisher.disconnect();
+    },
+  };
+}
