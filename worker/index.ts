@@ -17,7 +17,7 @@ const agentWorker = createAgentWorker({ handlers, db });
 const forwarder = startQueueEventsForwarder({ db, prefix: env.QUEUE_PREFIX });
 
 console.log(
-  `[worker] ${agentWorker.worker.name} started: queue 'agent-tasks' (prefix ${env.QUEUE_PREFIX}), concurrency ${env.WORKER_CONCURRENCY}`,
+  `[worker] ${agentWorker.name} started: queue 'agent-tasks' (prefix ${env.QUEUE_PREFIX}), concurrency ${env.WORKER_CONCURRENCY}`,
 );
 
 let stopping = false;

@@ -4,8 +4,10 @@ import { getEnv } from "./env.ts";
 
 export type Db = InstanceType<typeof PrismaClient>;
 
-export function createDb(databaseUrl: string): Db {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) });
+export function createDb(databaseUrl: string, poolSize = getEnv().DATABASE_POOL_SIZE): Db {
+  // A bounded connect timeout: an unreachable database must fail a request, not hang it.
+  const adapter = new PrismaPg({ connectionString: databaseUrl, max: poolSize, connectionTimeoutMillis: 5000 });
+  return new PrismaClient({ adapter });
 }
 
 // One client per process; kept on globalThis so Next.js dev reloads do not open a pool each time.

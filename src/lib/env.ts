@@ -7,6 +7,8 @@ import { z } from "zod";
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   DATABASE_URL: z.string().url().default("postgresql://postgres@127.0.0.1:5432/agent_engine"),
+  /** Connections in this process's PostgreSQL pool. */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20),
   REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
   /** BullMQ key prefix; tests use a unique one per run. */
   QUEUE_PREFIX: z.string().min(1).default("agent-engine"),

@@ -3,7 +3,15 @@ import type { Db } from "../db.ts";
 import { isAgentEngineError } from "../errors.ts";
 import { PermanentJobError, type HandlerContext, type LogLevel } from "./handler-context.ts";
 import { jobTypes, type JobHandlers } from "./job-types.ts";
-import { appendJobLogs, logEntry, setJobProgress, updateJobStatus, zodFieldErrors } from "./state-manager.ts";
+import {
+  appendJobLogs,
+  jobSummarySelect,
+  logEntry,
+  setJobProgress,
+  updateJobStatus,
+  updateJobStatusSelecting,
+  zodFieldErrors,
+} from "./state-manager.ts";
 
 export type RunJobDeps = {
   db: Db;
@@ -45,11 +53,12 @@ export async function runAgentJob(job: Job, deps: RunJobDeps): Promise<{ status:
   const maxAttempts = job.opts.attempts ?? 1;
   const attempt = job.attemptsMade + 1;
 
-  const started = await updateJobStatus(
+  const started = await updateJobStatusSelecting(
     id,
     "RUNNING",
     { attempt, log: logEntry("info", `Attempt ${attempt} of ${maxAttempts} started`, { attempt, data: { worker: deps.workerName } }) },
     deps.db,
+    { ...jobSummarySelect, input: true },
   ).catch((err: unknown) => {
     if (isAgentEngineError(err) && err.code === "NOT_FOUND") return null;
     throw err;
@@ -58,7 +67,7 @@ export async function runAgentJob(job: Job, deps: RunJobDeps): Promise<{ status:
   // A row that already finished (duplicate delivery, late retry) is left exactly as it is.
   if (!started.applied) return { status: started.job.status };
 
-  const row = await deps.db.agentJob.findUniqueOrThrow({ where: { id }, select: { input: true, cancelRequestedAt: true } });
+  const row = started.job;
 
   const controller = new AbortController();
   const pending = new Set<Promise<unknown>>();

@@ -238,6 +238,17 @@ export async function updateJobStatus(
   result: StatusResult = {},
   db: Db = getDb(),
 ): Promise<{ applied: boolean; job: JobSummary }> {
+  return updateJobStatusSelecting(id, status, result, db, jobSummarySelect);
+}
+
+/** updateJobStatus returning the columns of `select` (the worker needs the input as it starts). */
+export async function updateJobStatusSelecting<S extends Prisma.AgentJobSelect & typeof jobSummarySelect>(
+  id: string,
+  status: AgentJobStatus,
+  result: StatusResult,
+  db: Db,
+  select: S,
+): Promise<{ applied: boolean; job: Prisma.AgentJobGetPayload<{ select: S }> }> {
   const now = new Date();
   let data: Prisma.AgentJobUpdateInput;
   switch (status) {
@@ -255,7 +266,7 @@ export async function updateJobStatus(
     case "COMPLETED": {
       const problem = outputProblem(result.output);
       if (problem) {
-        return updateJobStatus(id, "FAILED", { error: problem, log: logEntry("error", problem) }, db);
+        return updateJobStatusSelecting(id, "FAILED", { error: problem, log: logEntry("error", problem) }, db, select);
       }
       data = {
         status,
@@ -273,24 +284,20 @@ export async function updateJobStatus(
   if (result.log) data.logs = { push: result.log as Prisma.InputJsonValue };
 
   try {
-    const job = await db.agentJob.update({
-      where: { id, status: { in: allowedFrom[status] } },
-      data,
-      select: jobSummarySelect,
-    });
-    return { applied: true, job };
+    const job = await db.agentJob.update({ where: { id, status: { in: allowedFrom[status] } }, data, select });
+    return { applied: true, job: job as Prisma.AgentJobGetPayload<{ select: S }> };
   } catch (err) {
     if (!isRecordNotFound(err)) {
       if (status === "COMPLETED" && isUnstorableJson(err)) {
         const problem = `Output could not be stored: ${(err as Error).message}`;
-        return updateJobStatus(id, "FAILED", { error: problem, log: logEntry("error", problem) }, db);
+        return updateJobStatusSelecting(id, "FAILED", { error: problem, log: logEntry("error", problem) }, db, select);
       }
       throw toDatabaseError(err);
     }
   }
-  const job = await db.agentJob.findUnique({ where: { id }, select: jobSummarySelect });
+  const job = await db.agentJob.findUnique({ where: { id }, select });
   if (!job) throw new AgentEngineError("NOT_FOUND", `No job with id ${id}`);
-  return { applied: false, job };
+  return { applied: false, job: job as Prisma.AgentJobGetPayload<{ select: S }> };
 }
 
 function outputProblem(output: unknown): string | null {
@@ -347,18 +354,19 @@ export async function cancelJob(id: string, opts: JobControlOptions = {}): Promi
     where: { id, status: "PENDING" },
     data: { status: "FAILED", error: reason, cancelRequestedAt: now, finishedAt: now, logs: { push: logEntry("warn", reason) as Prisma.InputJsonValue } },
   });
+  let flagged = { count: 0 };
   if (pending.count) {
     // Best effort: a queued copy that still reaches a worker is refused there, since the row is FAILED.
     await withTimeout((opts.queue ?? getAgentQueue()).remove(id), 2000, "Queue remove").catch(() => {});
   } else {
-    await db.agentJob.updateMany({
+    flagged = await db.agentJob.updateMany({
       where: { id, status: "RUNNING", cancelRequestedAt: null },
       data: { cancelRequestedAt: now, logs: { push: logEntry("warn", "Cancel requested") as Prisma.InputJsonValue } },
     });
   }
   const job = await db.agentJob.findUnique({ where: { id }, select: jobSummarySelect });
   if (!job) throw new AgentEngineError("NOT_FOUND", `No job with id ${id}`);
-  if (!pending.count && job.status !== "RUNNING" && !job.cancelRequestedAt) {
+  if (!pending.count && !flagged.count && job.status !== "RUNNING") {
     throw new AgentEngineError("INVALID_STATE", `Job ${id} is ${job.status}; only PENDING or RUNNING jobs can be cancelled`);
   }
   return job;

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { QueueEventsProducer, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { getDb, type Db } from "../db.ts";
@@ -31,6 +32,7 @@ export type AgentWorkerOptions = {
 
 export type AgentWorker = {
   worker: Worker;
+  name: string;
   /** Stops taking jobs, waits up to graceMs for running ones, then aborts them and closes. */
   close: (graceMs?: number) => Promise<void>;
 };
@@ -42,6 +44,8 @@ export function createAgentWorker(opts: AgentWorkerOptions): AgentWorker {
   const log = opts.log ?? ((line: string) => console.log(line));
   const name = opts.name ?? `worker-${process.pid}`;
   const shutdown = new AbortController();
+  // Every running job listens on this one signal; more than 10 is expected, not a leak.
+  setMaxListeners(0, shutdown.signal);
 
   // Log appends are not BullMQ events of their own; publishing them as custom QueueEvents lets
   // one forwarder carry every kind of change to the dashboard.
@@ -86,6 +90,7 @@ export function createAgentWorker(opts: AgentWorkerOptions): AgentWorker {
 
   return {
     worker,
+    name,
     close: async (graceMs = 25_000) => {
       const closing = worker.close();
       const timer = setTimeout(() => shutdown.abort(), graceMs);
