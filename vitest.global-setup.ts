@@ -8,7 +8,7 @@ export default async function setup() {
   process.env.DATABASE_URL = db.url;
   process.env.QUEUE_PREFIX = prefix;
   process.env.REDIS_URL = redisUrl;
-  process.env.NODE_ENV = "test";
+  (process.env as Record<string, string>).NODE_ENV = "test";
   return async () => {
     await db.drop();
     await deleteQueuePrefix(redisUrl, prefix);

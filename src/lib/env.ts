@@ -18,6 +18,16 @@ const envSchema = z.object({
   MAX_INPUT_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
   /** How long createJob waits for Redis before reporting the enqueue as failed. */
   ENQUEUE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  /** A job whose worker stops renewing its lock for this long counts as stalled (worker died). */
+  WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** How often workers look for stalled jobs. */
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** Times a job may be lost to a dying worker and still be run again; once more and it fails. */
+  WORKER_MAX_STALLED_COUNT: z.coerce.number().int().min(0).default(1),
+  /** On SIGTERM, how long running jobs get to finish before they are interrupted and requeued. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(25_000),
+  /** Rows PENDING/RUNNING without change for this long are checked against the queue by the reconciler. */
+  RECONCILE_GRACE_MS: z.coerce.number().int().min(0).default(15_000),
   /** How often the worker's reconciler looks for PENDING/RUNNING rows whose queue job is gone. */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),

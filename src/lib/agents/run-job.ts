@@ -1,4 +1,5 @@
-import { UnrecoverableError, type Job } from "bullmq";
+import { DelayedError, UnrecoverableError, type Job } from "bullmq";
+import { withDbRetry } from "../db-retry.ts";
 import type { Db } from "../db.ts";
 import { isAgentEngineError } from "../errors.ts";
 import { PermanentJobError, type HandlerContext, type LogLevel } from "./handler-context.ts";
@@ -25,6 +26,8 @@ export type RunJobDeps = {
   /** Overrides the job type's timeout (tests). */
   timeoutMs?: number;
   workerName?: string;
+  /** How long status writes keep retrying while PostgreSQL is unreachable. Default 60 s. */
+  dbRetryMs?: number;
 };
 
 /** Why a handler's signal fired; the message becomes the job's error. */
@@ -43,22 +46,31 @@ class AbortReason extends Error {
  * follow) / FAILED. Every path writes the row before BullMQ hears the outcome, so an event
  * about the job never gets ahead of the database.
  */
-export async function runAgentJob(job: Job, deps: RunJobDeps): Promise<{ status: string }> {
+export async function runAgentJob(job: Job, token: string | undefined, deps: RunJobDeps): Promise<{ status: string }> {
   const id = job.id;
   const type = job.name;
   if (!id || !Object.hasOwn(jobTypes, type)) {
     return { status: "skipped" };
   }
   const def = jobTypes[type as keyof typeof jobTypes];
+  const retrying = <T>(write: () => Promise<T>) =>
+    withDbRetry(write, {
+      maxWaitMs: deps.dbRetryMs,
+      onRetry: (err, n) => {
+        if (n === 1) console.error(`[agent-worker] job ${id}: database unavailable (${err.message}); retrying`);
+      },
+    });
   const maxAttempts = job.opts.attempts ?? 1;
   const attempt = job.attemptsMade + 1;
 
-  const started = await updateJobStatusSelecting(
-    id,
-    "RUNNING",
-    { attempt, log: logEntry("info", `Attempt ${attempt} of ${maxAttempts} started`, { attempt, data: { worker: deps.workerName } }) },
-    deps.db,
-    { ...jobSummarySelect, input: true },
+  const started = await retrying(() =>
+    updateJobStatusSelecting(
+      id,
+      "RUNNING",
+      { attempt, log: logEntry("info", `Attempt ${attempt} of ${maxAttempts} started`, { attempt, data: { worker: deps.workerName } }) },
+      deps.db,
+      { ...jobSummarySelect, input: true },
+    ),
   ).catch((err: unknown) => {
     if (isAgentEngineError(err) && err.code === "NOT_FOUND") return null;
     throw err;
@@ -89,12 +101,12 @@ export async function runAgentJob(job: Job, deps: RunJobDeps): Promise<{ status:
     log: (level: LogLevel, message: string, data?: unknown) => {
       if (closed) return Promise.resolve();
       const entry = logEntry(level, String(message), data === undefined ? { attempt } : { attempt, data });
-      return track(appendJobLogs(id, [entry], deps.db).then(() => deps.onChange?.(id, "log")));
+      return track(retrying(() => appendJobLogs(id, [entry], deps.db)).then(() => deps.onChange?.(id, "log")));
     },
     progress: (percent: number) => {
       if (closed) return Promise.resolve();
       return track(
-        setJobProgress(id, percent, deps.db).then(async (stored) => {
+        retrying(() => setJobProgress(id, percent, deps.db)).then((stored) => {
           if (stored) deps.onChange?.(id, "progress", percent);
         }),
       );
@@ -106,7 +118,8 @@ export async function runAgentJob(job: Job, deps: RunJobDeps): Promise<{ status:
     () => controller.abort(new AbortReason(`Timed out after ${timeoutMs} ms`, true)),
     timeoutMs,
   );
-  const onShutdown = () => controller.abort(new AbortReason("Worker shut down while the job was running", false));
+  const shutdownReason = new AbortReason("the worker shut down while the job was running", false);
+  const onShutdown = () => controller.abort(shutdownReason);
   deps.shutdownSignal?.addEventListener("abort", onShutdown, { once: true });
   const cancelPoll = setInterval(() => {
     deps.db.agentJob
@@ -134,11 +147,13 @@ export async function runAgentJob(job: Job, deps: RunJobDeps): Promise<{ status:
       throw new PermanentJobError(`Handler returned invalid output: ${fields.join(", ")}`);
     }
     closed = true;
-    const done = await updateJobStatus(
-      id,
-      "COMPLETED",
-      { output: checked.data, log: logEntry("info", `Completed in ${Date.now() - startedAt} ms`, { attempt }) },
-      deps.db,
+    const done = await retrying(() =>
+      updateJobStatus(
+        id,
+        "COMPLETED",
+        { output: checked.data, log: logEntry("info", `Completed in ${Date.now() - startedAt} ms`, { attempt }) },
+        deps.db,
+      ),
     );
     if (done.job.status === "FAILED") throw new UnrecoverableError(done.job.error ?? "Failed");
     return { status: done.job.status };
@@ -151,25 +166,42 @@ export async function runAgentJob(job: Job, deps: RunJobDeps): Promise<{ status:
       reason instanceof PermanentJobError ||
       reason instanceof UnrecoverableError ||
       (reason instanceof AbortReason && reason.permanent);
-    const willRetry = !permanent && attempt < maxAttempts;
     const stack = reason instanceof Error ? reason.stack : undefined;
+    if (reason instanceof AbortReason && reason === shutdownReason && token) {
+      // Interrupted, not failed: the job goes back to the queue without using up an attempt.
+      await retrying(() =>
+        updateJobStatus(
+          id,
+          "PENDING",
+          { error: null, log: logEntry("warn", `Attempt ${attempt} interrupted: ${message}; it will run again`, { attempt }) },
+          deps.db,
+        ),
+      );
+      await job.moveToDelayed(Date.now() + 1000, token);
+      throw new DelayedError();
+    }
+    const willRetry = !permanent && attempt < maxAttempts;
     if (willRetry) {
       const delay = (job.opts.backoff as { delay?: number } | undefined)?.delay ?? 0;
       const next = delay * 2 ** (attempt - 1);
-      await updateJobStatus(
-        id,
-        "PENDING",
-        { error: message, log: logEntry("warn", `Attempt ${attempt} failed: ${message}; retrying in ${next} ms`, { attempt, data: { stack } }) },
-        deps.db,
+      await retrying(() =>
+        updateJobStatus(
+          id,
+          "PENDING",
+          { error: message, log: logEntry("warn", `Attempt ${attempt} failed: ${message}; retrying in ${next} ms`, { attempt, data: { stack } }) },
+          deps.db,
+        ),
       );
       throw reason instanceof Error ? reason : new Error(message);
     }
     const final = permanent ? message : `${message} (attempt ${attempt} of ${maxAttempts}, no attempts left)`;
-    await updateJobStatus(
-      id,
-      "FAILED",
-      { error: final, log: logEntry("error", `Attempt ${attempt} failed: ${message}`, { attempt, data: { stack } }) },
-      deps.db,
+    await retrying(() =>
+      updateJobStatus(
+        id,
+        "FAILED",
+        { error: final, log: logEntry("error", `Attempt ${attempt} failed: ${message}`, { attempt, data: { stack } }) },
+        deps.db,
+      ),
     );
     throw new UnrecoverableError(final);
   } finally {

@@ -3,6 +3,7 @@ import type { z } from "zod";
 import { Prisma } from "../../generated/prisma/client.ts";
 import { AgentJobStatus, type AgentJobType } from "../../generated/prisma/enums.ts";
 import { getDb, type Db } from "../db.ts";
+import { isDatabaseUnavailable } from "../db-retry.ts";
 import { getEnv } from "../env.ts";
 import { AgentEngineError, type FieldErrors } from "../errors.ts";
 import { getAgentQueue } from "../queue/agent-queue.ts";
@@ -203,7 +204,7 @@ export async function createJob(type: AgentJobType | string, input: unknown, opt
 export function toDatabaseError(err: unknown): Error {
   if (err instanceof AgentEngineError) return err;
   const message = (err as Error)?.message ?? String(err);
-  if (/ECONNREFUSED|ETIMEDOUT|ENOTFOUND|Connection terminated|connect|timeout exceeded/i.test(message)) {
+  if (isDatabaseUnavailable(err)) {
     return new AgentEngineError("DATABASE_UNAVAILABLE", `Database unavailable: ${message}`, { cause: err });
   }
   return err instanceof Error ? err : new Error(message);
@@ -219,7 +220,7 @@ const allowedFrom: Record<AgentJobStatus, AgentJobStatus[]> = {
 
 export type StatusResult = {
   output?: unknown;
-  error?: string;
+  error?: string | null;
   /** Appended to logs in the same statement as the status change. */
   log?: JobLogEntry;
   /** With RUNNING: the attempt number that is starting. */

@@ -18,11 +18,11 @@ export type AgentWorkerOptions = {
   prefix?: string;
   /** Default: WORKER_CONCURRENCY (10). */
   concurrency?: number;
-  /** Default: BullMQ's 30 s; how soon a job whose worker died is picked up again. */
+  /** Default WORKER_STALLED_INTERVAL_MS (30 s): how often to look for jobs whose worker died. */
   stalledIntervalMs?: number;
-  /** Default 1: deliveries lost to worker crashes a job survives before it fails as stalled. */
+  /** Default WORKER_MAX_STALLED_COUNT (1): worker deaths a job survives before it fails as stalled. */
   maxStalledCount?: number;
-  /** Default: BullMQ's 30 s. */
+  /** Default WORKER_LOCK_DURATION_MS (30 s). */
   lockDurationMs?: number;
   /** Per-type timeouts apply unless set (tests). */
   timeoutMs?: number;
@@ -54,12 +54,12 @@ export function createAgentWorker(opts: AgentWorkerOptions): AgentWorker {
 
   const worker = new Worker(
     AGENT_QUEUE_NAME,
-    async (job: Job) => {
+    async (job: Job, token?: string) => {
       if (!Object.hasOwn(opts.handlers, job.name)) {
         log(`[agent-worker] processed job ${job.id} '${job.name}' (no handler for this name; nothing to run)`);
         return { status: "skipped" };
       }
-      return runAgentJob(job, {
+      return runAgentJob(job, token, {
         db,
         handlers: opts.handlers,
         shutdownSignal: shutdown.signal,
@@ -76,9 +76,9 @@ export function createAgentWorker(opts: AgentWorkerOptions): AgentWorker {
       prefix,
       concurrency: opts.concurrency ?? env.WORKER_CONCURRENCY,
       name,
-      ...(opts.stalledIntervalMs ? { stalledInterval: opts.stalledIntervalMs } : {}),
-      ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}),
-      maxStalledCount: opts.maxStalledCount ?? 1,
+      stalledInterval: opts.stalledIntervalMs ?? env.WORKER_STALLED_INTERVAL_MS,
+      lockDuration: opts.lockDurationMs ?? env.WORKER_LOCK_DURATION_MS,
+      maxStalledCount: opts.maxStalledCount ?? env.WORKER_MAX_STALLED_COUNT,
     },
   );
   worker.on("error", (err) => log(`[agent-worker] ${err.message}`));
@@ -91,7 +91,7 @@ export function createAgentWorker(opts: AgentWorkerOptions): AgentWorker {
   return {
     worker,
     name,
-    close: async (graceMs = 25_000) => {
+    close: async (graceMs = env.SHUTDOWN_GRACE_MS) => {
       const closing = worker.close();
       const timer = setTimeout(() => shutdown.abort(), graceMs);
       try {
