@@ -7,13 +7,14 @@
 import { spawn } from "node:child_process";
 import { createTestDatabase, deleteQueuePrefix, uniqueName } from "../src/test-support/test-database.ts";
 
-type Suite = { name: string; command: string[]; ownDatabase: boolean };
+type Suite = { name: string; commands: string[][]; ownDatabase: boolean };
 
 const suites: Suite[] = [
-  { name: "unit", command: ["npx", "vitest", "run"], ownDatabase: false }, // its globalSetup makes one
-  { name: "flow", command: ["npx", "tsx", "scripts/test-agent-flow.ts"], ownDatabase: true },
-  { name: "e2e", command: ["npx", "playwright", "test"], ownDatabase: false }, // its globalSetup makes one
-  { name: "faults", command: ["npx", "tsx", "scripts/test-faults.ts"], ownDatabase: false }, // own services
+  { name: "unit", commands: [["npx", "vitest", "run"]], ownDatabase: false }, // its globalSetup makes one
+  { name: "flow", commands: [["npx", "tsx", "scripts/test-agent-flow.ts"]], ownDatabase: true },
+  // The browser tests run the production build, so build the current code first.
+  { name: "e2e", commands: [["npx", "next", "build"], ["npx", "playwright", "test"]], ownDatabase: false },
+  { name: "faults", commands: [["npx", "tsx", "scripts/test-faults.ts"]], ownDatabase: false }, // own services
 ];
 
 function run(command: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -30,7 +31,7 @@ async function main() {
   const results: { name: string; ok: boolean; seconds: number }[] = [];
   for (const suite of selected) {
     const started = Date.now();
-    console.log(`\n=== ${suite.name}: ${suite.command.join(" ")}`);
+    console.log(`\n=== ${suite.name}: ${suite.commands.map((c) => c.join(" ")).join(" && ")}`);
     const env: NodeJS.ProcessEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", REDIS_URL: redisUrl };
     let cleanup = async () => {};
     if (suite.ownDatabase) {
@@ -43,9 +44,12 @@ async function main() {
         await deleteQueuePrefix(redisUrl, prefix);
       };
     }
-    let code: number;
+    let code = 0;
     try {
-      code = await run(suite.command, env);
+      for (const command of suite.commands) {
+        code = await run(command, env);
+        if (code !== 0) break;
+      }
     } finally {
       await cleanup();
     }

@@ -1,4 +1,4 @@
-import { listJobChangesSince, MAX_CHANGES_PER_QUERY } from "../agents/job-queries.ts";
+import { getJobChangeCursor, listJobChangesSince, MAX_CHANGES_PER_QUERY } from "../agents/job-queries.ts";
 import { getDb, type Db } from "../db.ts";
 import { AgentEngineError } from "../errors.ts";
 import { getJobEventBus, type JobChangeEvent } from "./job-events.ts";
@@ -6,7 +6,7 @@ import { getJobEventBus, type JobChangeEvent } from "./job-events.ts";
 /** What the stream needs from the bus (getJobEventBus() satisfies it; tests may pass their own). */
 export type JobEventSource = {
   /** Resolves once events after this call will reach the listener; the result unsubscribes. */
-  subscribe(listener: (event: JobChangeEvent) => void): Promise<() => void>;
+  subscribe(listener: (event: JobChangeEvent) => void, onReconnect?: () => void): Promise<() => void>;
 };
 
 export type JobChangeStreamOptions = {
@@ -85,7 +85,13 @@ export async function openJobChangeStream(opts: JobChangeStreamOptions = {}): Pr
     wake?.();
   };
 
-  const unsubscribe = await subscribeUntil(bus, onEvent, signal, opts.subscribeTimeoutMs ?? 5000);
+  // After a bus reconnect, whatever was published while it was away is read from the database.
+  let resyncNeeded = false;
+  const onReconnect = () => {
+    resyncNeeded = true;
+    wake?.();
+  };
+  const unsubscribe = await subscribeUntil(bus, onEvent, onReconnect, signal, opts.subscribeTimeoutMs ?? 5000);
   let released = false;
   const release = () => {
     if (released) return;
@@ -99,33 +105,53 @@ export async function openJobChangeStream(opts: JobChangeStreamOptions = {}): Pr
   signal.addEventListener("abort", release, { once: true });
   if (signal.aborted) release();
 
+  // Highest seq known to be delivered or caught up: where a resync after a reconnect starts.
+  // Without afterSeq, the feed's position at subscription time (nothing before it is owed).
+  let caughtUpTo: bigint = opts.afterSeq ?? BigInt(await getJobChangeCursor(db).catch(() => "0"));
+
+  async function* catchUp(from: bigint): AsyncGenerator<JobChangeEvent, void, unknown> {
+    let cursor = from;
+    for (;;) {
+      if (signal.aborted) return;
+      const rows = await listJobChangesSince(cursor, { jobId, limit: pageSize }, db);
+      for (const job of rows) {
+        if (signal.aborted) return;
+        cursor = job.seq;
+        const newer = queued.get(job.id);
+        // The bus already holds a later state of this job: deliver that one instead, once.
+        if (isStale(job) || (newer && newer.job.seq > job.seq)) continue;
+        remember(job);
+        yield { kind: "changed", job };
+      }
+      if (rows.length < pageSize) break;
+    }
+  }
+
   async function* run(): AsyncGenerator<JobChangeEvent, void, unknown> {
     try {
       if (opts.afterSeq !== null && opts.afterSeq !== undefined) {
-        let cursor = opts.afterSeq;
-        for (;;) {
-          if (signal.aborted) return;
-          const rows = await listJobChangesSince(cursor, { jobId, limit: pageSize }, db);
-          for (const job of rows) {
-            if (signal.aborted) return;
-            cursor = job.seq;
-            const newer = queued.get(job.id);
-            // The bus already holds a later state of this job: deliver that one instead, once.
-            if (isStale(job) || (newer && newer.job.seq > job.seq)) continue;
-            remember(job);
-            yield { kind: "changed", job };
-          }
-          if (rows.length < pageSize) break;
+        for await (const event of catchUp(opts.afterSeq)) {
+          if (event.job.seq > caughtUpTo) caughtUpTo = event.job.seq;
+          yield event;
         }
       }
 
       while (!signal.aborted) {
+        if (resyncNeeded) {
+          resyncNeeded = false;
+          for await (const event of catchUp(caughtUpTo)) {
+            if (event.job.seq > caughtUpTo) caughtUpTo = event.job.seq;
+            yield event;
+          }
+          continue; // the signal may have fired meanwhile
+        }
         const next = queued.values().next();
         if (!next.done) {
           const event = next.value;
           queued.delete(event.job.id);
           if (isStale(event.job)) continue;
           remember(event.job);
+          if (event.job.seq > caughtUpTo) caughtUpTo = event.job.seq;
           yield event;
           continue;
         }
@@ -166,11 +192,12 @@ export async function openJobChangeStream(opts: JobChangeStreamOptions = {}): Pr
 async function subscribeUntil(
   bus: JobEventSource,
   listener: (event: JobChangeEvent) => void,
+  onReconnect: () => void,
   signal: AbortSignal,
   timeoutMs: number,
 ): Promise<(() => void) | null> {
   if (signal.aborted) return null;
-  const subscribing = bus.subscribe(listener);
+  const subscribing = bus.subscribe(listener, onReconnect);
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const outcome = await new Promise<{ unsubscribe: () => void } | "aborted" | "timeout">((resolve, reject) => {

@@ -32,6 +32,8 @@ export async function publishJobChange(redis: Redis, prefix: string, event: JobC
 }
 
 type Listener = (event: JobChangeEvent) => void;
+/** Called after the subscriber reconnected: events published while it was away were missed. */
+type ReconnectListener = () => void;
 
 /**
  * One Redis subscriber per process, shared by every live view and closed when the last one
@@ -39,6 +41,7 @@ type Listener = (event: JobChangeEvent) => void;
  */
 class JobEventBus {
   private listeners = new Set<Listener>();
+  private reconnectListeners = new Map<Listener, ReconnectListener>();
   private subscriber: Redis | undefined;
   private ready: Promise<void> | undefined;
 
@@ -48,8 +51,9 @@ class JobEventBus {
   ) {}
 
   /** Resolves once Redis confirmed the subscription, so events after this are not missed. */
-  async subscribe(listener: Listener): Promise<() => void> {
+  async subscribe(listener: Listener, onReconnect?: ReconnectListener): Promise<() => void> {
     this.listeners.add(listener);
+    if (onReconnect) this.reconnectListeners.set(listener, onReconnect);
     if (!this.subscriber) {
       const sub = createWorkerConnection(this.redisUrl, { connectionName: "agent-engine:events" });
       sub.on("error", () => {}); // reconnects by itself; the catch-up query covers the gap
@@ -61,6 +65,13 @@ class JobEventBus {
           return;
         }
         for (const l of this.listeners) l(event);
+      });
+      let connectedBefore = false;
+      sub.on("ready", () => {
+        // ioredis resubscribes by itself after a reconnect; listeners are told so they can
+        // fetch what was published meanwhile from the database.
+        if (connectedBefore) for (const notify of this.reconnectListeners.values()) notify();
+        connectedBefore = true;
       });
       this.subscriber = sub;
       this.ready = sub.subscribe(jobEventsChannel(this.prefix)).then(() => undefined);
@@ -80,6 +91,7 @@ class JobEventBus {
 
   private unsubscribe(listener: Listener): void {
     this.listeners.delete(listener);
+    this.reconnectListeners.delete(listener);
     if (this.listeners.size === 0 && this.subscriber) {
       const sub = this.subscriber;
       this.subscriber = undefined;

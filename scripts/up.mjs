@@ -1,0 +1,59 @@
+// `npm run up`: runs the whole product on this machine: checks PostgreSQL and Redis, installs
+// dependencies if needed, migrates, builds, then runs the web app (http://localhost:$PORT, default
+// 3000) and the worker side by side until Ctrl-C. `npm run up -- --dev` uses `next dev` instead.
+import { spawn, spawnSync } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const dev = process.argv.includes("--dev");
+const port = process.env.PORT ?? "3000";
+const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
+
+function step(label, command, args) {
+  console.log(`[up] ${label}`);
+  const r = spawnSync(command, args, { cwd: root, stdio: "inherit", env });
+  if (r.status !== 0) {
+    console.error(`[up] ${label} failed`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+step("checking services and dependencies", process.execPath, ["scripts/bootstrap.mjs"]);
+step("migrating the database", "npx", ["tsx", "scripts/migrate.ts"]);
+if (!dev) step("building the web app", "npx", ["next", "build"]);
+
+const children = [
+  ["web", "npx", ["next", dev ? "dev" : "start", "-p", port]],
+  ["worker", "npx", ["tsx", "worker/index.ts"]],
+].map(([name, command, args]) => {
+  const child = spawn(command, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+  const prefix = (stream, out) =>
+    stream.on("data", (chunk) => {
+      for (const line of chunk.toString().split("\n")) if (line) out.write(`${name.padEnd(6)} | ${line}\n`);
+    });
+  prefix(child.stdout, process.stdout);
+  prefix(child.stderr, process.stderr);
+  return { name, child };
+});
+console.log(`[up] dashboard: http://localhost:${port}/dashboard/agents/jobs  (Ctrl-C stops web and worker)`);
+
+let stopping = false;
+function stopAll(code) {
+  if (stopping) return;
+  stopping = true;
+  for (const { child } of children) if (child.exitCode === null) child.kill("SIGTERM");
+  const force = setTimeout(() => process.exit(code), 45_000);
+  force.unref();
+  Promise.all(children.map(({ child }) => (child.exitCode !== null ? null : new Promise((r) => child.once("exit", r))))).then(() =>
+    process.exit(code),
+  );
+}
+for (const { name, child } of children) {
+  child.once("exit", (code) => {
+    if (!stopping) console.error(`[up] ${name} exited with code ${code}; stopping`);
+    stopAll(code ?? 1);
+  });
+}
+process.on("SIGINT", () => stopAll(0));
+process.on("SIGTERM", () => stopAll(0));
