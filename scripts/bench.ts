@@ -4,7 +4,7 @@
  * Redis in the same run. Prints jobs/s and create->finished latency p50/p99; no pass/fail.
  * Uses its own throwaway database and queue prefix.
  */
-import { Queue, QueueEvents, Worker } from "bullmq";
+import { Queue, Worker } from "bullmq";
 import { parseArgs } from "node:util";
 import { createTestDatabase, deleteQueuePrefix, uniqueName } from "../src/test-support/test-database.ts";
 
