@@ -9,7 +9,7 @@ const webOnly = [
   { group: ["**/trpc/**", "@/trpc/*", "**/components/**", "@/components/*", "**/server/**", "@/server/*"], message: "src/lib and the worker sit below the web layer." },
 ];
 
-export default [
+const config = [
   { ignores: ["node_modules/**", ".next/**", "src/generated/**", "test-results/**", "playwright-report/**", "e2e-artifacts/**", "next-env.d.ts"] },
   ...nextVitals,
   ...nextTs,
@@ -31,3 +31,5 @@ export default [
     rules: { "no-restricted-imports": ["error", { patterns: webOnly }] },
   },
 ];
+
+export default config;

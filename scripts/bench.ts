@@ -47,11 +47,20 @@ type Result = { label: string; seconds: number; latencies: number[] };
 
 const sequential = Math.min(200, jobs);
 
-/** Resolves when `worker` reports job `id` completed; set up before the job is added. */
+/** Resolves when `worker` reports job `id` completed, also if that happened before the call. */
 function completionWaiter(worker: Worker) {
   const waiting = new Map<string, () => void>();
-  worker.on("completed", (job) => waiting.get(job.id!)?.());
-  return (id: string) => new Promise<void>((resolve) => waiting.set(id, resolve));
+  const completed = new Set<string>();
+  worker.on("completed", (job) => {
+    const resolve = waiting.get(job.id!);
+    if (resolve) resolve();
+    else completed.add(job.id!);
+  });
+  return (id: string) =>
+    new Promise<void>((resolve) => {
+      if (completed.delete(id)) resolve();
+      else waiting.set(id, resolve);
+    });
 }
 
 /** Latency of one job at a time on an idle system: `run` adds a job and waits for it to finish. */

@@ -35,6 +35,7 @@ class AbortReason extends Error {
   constructor(
     message: string,
     readonly permanent: boolean,
+    readonly shutdown = false,
   ) {
     super(message);
     this.name = "AbortReason";
@@ -118,8 +119,8 @@ export async function runAgentJob(job: Job, token: string | undefined, deps: Run
     () => controller.abort(new AbortReason(`Timed out after ${timeoutMs} ms`, true)),
     timeoutMs,
   );
-  const shutdownReason = new AbortReason("the worker shut down while the job was running", false);
-  const onShutdown = () => controller.abort(shutdownReason);
+  // Built only when it happens: an Error's stack trace is costly to make for every job.
+  const onShutdown = () => controller.abort(new AbortReason("the worker shut down while the job was running", false, true));
   deps.shutdownSignal?.addEventListener("abort", onShutdown, { once: true });
   const cancelPoll = setInterval(() => {
     deps.db.agentJob
@@ -167,7 +168,7 @@ export async function runAgentJob(job: Job, token: string | undefined, deps: Run
       reason instanceof UnrecoverableError ||
       (reason instanceof AbortReason && reason.permanent);
     const stack = reason instanceof Error ? reason.stack : undefined;
-    if (reason instanceof AbortReason && reason === shutdownReason && token) {
+    if (reason instanceof AbortReason && reason.shutdown && token) {
       // Interrupted, not failed: the job goes back to the queue without using up an attempt.
       await retrying(() =>
         updateJobStatus(
