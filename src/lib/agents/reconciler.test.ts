@@ -1,4 +1,4 @@
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../db.ts";
 import { getAgentQueue } from "../queue/agent-queue.ts";
 import { startTestWorker, waitForFinished } from "../../test-support/engine.ts";
@@ -14,6 +14,11 @@ let behaviour: (ctx: HandlerContext) => Promise<unknown> = async () => okOutput;
 const handler = (_input: unknown, ctx: HandlerContext) => behaviour(ctx);
 const handlers = { RESEARCH: handler, OUTREACH: handler, ENRICHMENT: handler } as unknown as JobHandlers;
 
+// Other test files share this database; their unfinished rows would be reconciled here too.
+beforeAll(async () => {
+  await queue.obliterate({ force: true });
+  await db.agentJob.deleteMany();
+});
 afterEach(async () => {
   behaviour = async () => okOutput;
   await queue.obliterate({ force: true });

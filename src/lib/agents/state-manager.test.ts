@@ -116,7 +116,7 @@ describe("createJob", () => {
     expect(err?.jobId).toBeTruthy();
     const row = await db.agentJob.findUniqueOrThrow({ where: { id: err!.jobId! } });
     expect(row.status).toBe("PENDING");
-    expect(row.error).toMatch(/reconciler will queue it/);
+    expect(row.error).toMatch(/reconciler queues it/);
     expect(row.logs).toHaveLength(1);
     await deadQueue.close().catch(() => {});
   });

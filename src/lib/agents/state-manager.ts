@@ -186,14 +186,14 @@ export async function createJob(type: AgentJobType | string, input: unknown, opt
     await withTimeout(enqueueJob(queue, row), timeoutMs, "Enqueue");
   } catch (err) {
     const reason = (err as Error).message;
-    const note = `Could not queue the job (${reason}); it stays PENDING and the worker's reconciler will queue it when Redis is reachable.`;
+    const note = `Could not confirm that the job was queued (${reason}); it stays PENDING, and the worker's reconciler queues it if the queue does not have it once Redis is reachable.`;
     await db.agentJob
       .update({
         where: { id: row.id, status: AgentJobStatus.PENDING },
         data: { error: note, logs: { push: logEntry("warn", note) as Prisma.InputJsonValue } },
       })
       .catch(() => {});
-    throw new AgentEngineError("QUEUE_UNAVAILABLE", `Job ${row.id} was saved but not queued: ${note}`, {
+    throw new AgentEngineError("QUEUE_UNAVAILABLE", `Job ${row.id} was saved, but queueing it did not finish: ${note}`, {
       jobId: row.id,
       cause: err,
     });

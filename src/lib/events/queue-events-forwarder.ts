@@ -24,8 +24,13 @@ const forwardedEvents: JobEventKind[] = ["added", "waiting", "active", "progress
 export function startQueueEventsForwarder(opts: ForwarderOptions): { close: () => Promise<void> } {
   const log = opts.log ?? ((line: string) => console.log(line));
   const publisher = opts.publisher ?? createWorkerConnection();
-  const queueEvents = new QueueEvents(AGENT_QUEUE_NAME, { connection: createWorkerConnection(), prefix: opts.prefix });
+  // BullMQ never closes a connection instance it was given; close() below does.
+  const eventsConnection = createWorkerConnection();
+  const queueEvents = new QueueEvents(AGENT_QUEUE_NAME, { connection: eventsConnection, prefix: opts.prefix });
   queueEvents.on("error", (err) => log(`[forwarder] ${err.message}`));
+  // QueueEvents reports errors itself (above), but while it reconnects its client can be left with no
+  // listener, and ioredis then prints "Unhandled error event" on every retry of an outage.
+  eventsConnection.on("error", () => {});
   publisher.on("error", () => {});
 
   const inFlight = new Map<string, JobEventKind | null>();
@@ -58,6 +63,7 @@ export function startQueueEventsForwarder(opts: ForwarderOptions): { close: () =
   return {
     close: async () => {
       await queueEvents.close();
+      eventsConnection.disconnect();
       if (!opts.publisher) publisher.disconnect();
     },
   };

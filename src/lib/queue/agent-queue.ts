@@ -17,9 +17,11 @@ export const defaultJobOptions: JobsOptions = {
   removeOnFail: { count: 5000 },
 };
 
+/** A connection passed in stays the caller's to close; one made here is closed by `queue.close()`. */
 export function createAgentQueue(opts: { connection?: Redis; prefix?: string } = {}): Queue {
+  const connection = opts.connection ?? createProducerConnection();
   const queue = new Queue(AGENT_QUEUE_NAME, {
-    connection: opts.connection ?? createProducerConnection(),
+    connection,
     prefix: opts.prefix ?? getEnv().QUEUE_PREFIX,
     defaultJobOptions,
   });
@@ -27,6 +29,12 @@ export function createAgentQueue(opts: { connection?: Redis; prefix?: string } =
   queue.on("error", (err) => {
     if (shouldReport(err)) console.error(`[agent-queue] ${err.message}`);
   });
+  if (!opts.connection) {
+    // BullMQ never closes a connection instance it was given (it treats it as shared), so without
+    // this the socket would stay open, reconnecting forever, after close().
+    const closeQueue = queue.close.bind(queue);
+    queue.close = () => closeQueue().finally(() => connection.disconnect());
+  }
   return queue;
 }
 

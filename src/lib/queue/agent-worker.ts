@@ -49,7 +49,11 @@ export function createAgentWorker(opts: AgentWorkerOptions): AgentWorker {
 
   // Log appends are not BullMQ events of their own; publishing them as custom QueueEvents lets
   // one forwarder carry every kind of change to the dashboard.
-  const events = new QueueEventsProducer(AGENT_QUEUE_NAME, { connection: createWorkerConnection(), prefix });
+  // BullMQ never closes a connection instance it was given (it treats it as shared): close() below
+  // disconnects the ones made here.
+  const owned: Redis[] = [];
+  const own = (connection: Redis) => (owned.push(connection), connection);
+  const events = new QueueEventsProducer(AGENT_QUEUE_NAME, { connection: own(createWorkerConnection()), prefix });
   events.on("error", (err) => log(`[agent-worker] events: ${err.message}`));
 
   const worker = new Worker(
@@ -72,7 +76,7 @@ export function createAgentWorker(opts: AgentWorkerOptions): AgentWorker {
       });
     },
     {
-      connection: opts.connection ?? createWorkerConnection(),
+      connection: opts.connection ?? own(createWorkerConnection()),
       prefix,
       concurrency: opts.concurrency ?? env.WORKER_CONCURRENCY,
       name,
@@ -99,6 +103,7 @@ export function createAgentWorker(opts: AgentWorkerOptions): AgentWorker {
       } finally {
         clearTimeout(timer);
         await events.close().catch(() => {});
+        for (const connection of owned) connection.disconnect();
       }
     },
   };
