@@ -380,7 +380,7 @@ async function redisOutage(s: Scope): Promise<void> {
   s.check(took <= enqueueTimeoutMs + 1000, `createJob took ${took} ms`);
   s.check(outageJobId && err.message.includes(outageJobId), "the error should name the saved job");
   const saved = await db.agentJob.findUniqueOrThrow({ where: { id: outageJobId } });
-  s.check(saved.status === "PENDING" && /Could not queue the job/.test(saved.error ?? ""), `saved row is ${saved.status} "${saved.error}"`);
+  s.check(saved.status === "PENDING" && /Could not confirm that the job was queued/.test(saved.error ?? ""), `saved row is ${saved.status} "${saved.error}"`);
 
   await sleep(3000);
   s.check(worker.alive(), "the worker died during the Redis outage");
