@@ -1,22 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { type HandlerContext, type LogLevel, PermanentJobError } from "../../src/lib/agents/handler-context.ts";
+import { PermanentJobError } from "../../src/lib/agents/handler-context.ts";
 import { jobTypes } from "../../src/lib/agents/job-types.ts";
+import { createTestContext } from "../../src/test-support/handler-context.ts";
 import { handlers } from "./index.ts";
 import { researchHandler, splitSentences, tokenize } from "./research.ts";
 
-function createTestContext() {
-  const logs: { level: LogLevel; message: string; data?: unknown }[] = [];
-  const progress: number[] = [];
-  const controller = new AbortController();
-  const ctx: HandlerContext = {
-    jobId: "job-test",
-    attempt: 1,
-    log: async (level, message, data) => void logs.push({ level, message, data }),
-    progress: async (percent) => void progress.push(percent),
-    signal: controller.signal,
-  };
-  return { ctx, logs, progress, controller };
-}
 
 const parseInput = (input: unknown) => jobTypes.RESEARCH.input.parse(input);
 
