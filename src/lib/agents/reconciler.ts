@@ -50,7 +50,7 @@ export async function reconcileOnce(opts: ReconcileOptions): Promise<ReconcileRe
     if (row.status === "RUNNING" && state === "failed") {
       const job = await opts.queue.getJob(row.id);
       const reason = job?.failedReason || "the queue job failed without its worker recording why";
-      const error = `Stalled: ${reason}`;
+      const error = /stalled/i.test(reason) ? `Stalled: ${reason}` : `Failed in the queue: ${reason}`;
       if (await mark({ status: "FAILED", error, finishedAt: new Date(), logs: { push: logEntry("error", error) as Prisma.InputJsonValue } })) {
         report.failedStalled++;
       }
