@@ -23,11 +23,13 @@ step("checking services and dependencies", process.execPath, ["scripts/bootstrap
 step("migrating the database", "npx", ["tsx", "scripts/migrate.ts"]);
 if (!dev) step("building the web app", "npx", ["next", "build"]);
 
+// Started directly with node (not through npx, which does not pass signals on), each in its own
+// process group so that stopping it also stops whatever it started (next-server).
 const children = [
-  ["web", "npx", ["next", dev ? "dev" : "start", "-p", port]],
-  ["worker", "npx", ["tsx", "worker/index.ts"]],
-].map(([name, command, args]) => {
-  const child = spawn(command, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+  ["web", [path.join(root, "node_modules/next/dist/bin/next"), dev ? "dev" : "start", "-p", port]],
+  ["worker", ["--import", "tsx", "worker/index.ts"]],
+].map(([name, args]) => {
+  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   const prefix = (stream, out) =>
     stream.on("data", (chunk) => {
       for (const line of chunk.toString().split("\n")) if (line) out.write(`${name.padEnd(6)} | ${line}\n`);
@@ -42,7 +44,14 @@ let stopping = false;
 function stopAll(code) {
   if (stopping) return;
   stopping = true;
-  for (const { child } of children) if (child.exitCode === null) child.kill("SIGTERM");
+  for (const { child } of children) {
+    if (child.exitCode !== null) continue;
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {
+      child.kill("SIGTERM");
+    }
+  }
   const force = setTimeout(() => process.exit(code), 45_000);
   force.unref();
   Promise.all(children.map(({ child }) => (child.exitCode !== null ? null : new Promise((r) => child.once("exit", r))))).then(() =>
@@ -57,3 +66,13 @@ for (const { name, child } of children) {
 }
 process.on("SIGINT", () => stopAll(0));
 process.on("SIGTERM", () => stopAll(0));
+process.on("SIGHUP", () => stopAll(0));
+// npm does not always pass a signal on to this script: if npm goes away, stop too.
+const parent = process.ppid;
+setInterval(() => {
+  try {
+    process.kill(parent, 0);
+  } catch {
+    stopAll(0);
+  }
+}, 1000).unref();

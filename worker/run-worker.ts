@@ -43,6 +43,7 @@ export function startWorkerProcess(opts: WorkerProcessOptions): void {
   async function stop(signal: string): Promise<void> {
     if (stopping) return;
     stopping = true;
+    const stopAt = Date.now();
     console.log(`[worker] ${signal}: taking no new jobs; running ones get ${env.SHUTDOWN_GRACE_MS} ms to finish`);
     const hardExit = setTimeout(() => {
       console.error("[worker] shutdown took too long; exiting (unfinished jobs will be recovered as stalled)");
@@ -58,7 +59,7 @@ export function startWorkerProcess(opts: WorkerProcessOptions): void {
       await closeDb();
       const t = reconciler.totals;
       console.log(
-        `[worker] stopped after ${Math.round((Date.now() - started) / 1000)} s; reconciler repaired ${t.requeuedPending + t.recoveredRunning + t.failedStalled}`,
+        `[worker] stopped cleanly in ${Date.now() - stopAt} ms (ran ${Math.round((stopAt - started) / 1000)} s; reconciler repaired ${t.requeuedPending + t.recoveredRunning + t.failedStalled} rows)`,
       );
       process.exit(0);
     } catch (err) {

@@ -42,7 +42,8 @@ const relativeFormat = new Intl.RelativeTimeFormat("en", { numeric: "auto", styl
 
 export function formatRelative(date: Date, now: number): string {
   const seconds = Math.round((date.getTime() - now) / 1000);
-  if (Math.abs(seconds) < 5) return "just now";
+  // `now` ticks coarsely, so a row created since the last tick would read "in 6 sec.".
+  if (seconds > -5) return "just now";
   for (const [unit, size] of relativeUnits) {
     if (Math.abs(seconds) >= size || unit === "second") {
       return relativeFormat.format(Math.trunc(seconds / size), unit);

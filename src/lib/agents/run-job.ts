@@ -130,7 +130,8 @@ export async function runAgentJob(job: Job, token: string | undefined, deps: Run
       })
       .catch(() => {});
   }, deps.cancelPollMs ?? 1000);
-  const startedAt = Date.now();
+  // Timed from the row's startedAt, so the log agrees with the duration the dashboard shows.
+  const startedAt = started.job.startedAt?.getTime() ?? Date.now();
 
   try {
     if (row.cancelRequestedAt) throw new AbortReason("Cancelled by request", true);
