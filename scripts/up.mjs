@@ -40,23 +40,32 @@ const children = [
 });
 console.log(`[up] dashboard: http://localhost:${port}/dashboard/agents/jobs  (Ctrl-C stops web and worker)`);
 
+// The worker may need its shutdown grace (25 s by default) to finish running jobs; the web server
+// keeps open live streams alive, so it gets a few seconds and is then stopped hard.
+const hardStopAfterMs = { web: 5_000, worker: 45_000 };
+
+function signalGroup(child, signal) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
 let stopping = false;
 function stopAll(code) {
   if (stopping) return;
   stopping = true;
-  for (const { child } of children) {
-    if (child.exitCode !== null) continue;
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {
-      child.kill("SIGTERM");
-    }
+  for (const { name, child } of children) {
+    signalGroup(child, "SIGTERM");
+    setTimeout(() => signalGroup(child, "SIGKILL"), hardStopAfterMs[name]).unref();
   }
-  const force = setTimeout(() => process.exit(code), 45_000);
-  force.unref();
-  Promise.all(children.map(({ child }) => (child.exitCode !== null ? null : new Promise((r) => child.once("exit", r))))).then(() =>
-    process.exit(code),
-  );
+  Promise.all(
+    children.map(({ child }) =>
+      child.exitCode !== null || child.signalCode !== null ? null : new Promise((r) => child.once("exit", r)),
+    ),
+  ).then(() => process.exit(code));
 }
 for (const { name, child } of children) {
   child.once("exit", (code) => {

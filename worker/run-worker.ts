@@ -8,6 +8,7 @@ import type { JobHandlers } from "../src/lib/agents/job-types.ts";
 import { startReconciler } from "../src/lib/agents/reconciler.ts";
 import { closeDb, getDb } from "../src/lib/db.ts";
 import { getEnv } from "../src/lib/env.ts";
+import { closeJobChangePublisher, publishJobChangeBestEffort } from "../src/lib/events/job-change-publisher.ts";
 import { startQueueEventsForwarder } from "../src/lib/events/queue-events-forwarder.ts";
 import { closeAgentQueue, getAgentQueue } from "../src/lib/queue/agent-queue.ts";
 import { createAgentWorker } from "../src/lib/queue/agent-worker.ts";
@@ -31,6 +32,7 @@ export function startWorkerProcess(opts: WorkerProcessOptions): void {
     queue: getAgentQueue(),
     graceMs: env.RECONCILE_GRACE_MS,
     intervalMs: env.RECONCILE_INTERVAL_MS,
+    announce: (job) => publishJobChangeBestEffort({ kind: "changed", job }),
   });
   // A pass at start-up repairs what happened while no worker was running.
   void reconciler.runNow();
@@ -55,6 +57,7 @@ export function startWorkerProcess(opts: WorkerProcessOptions): void {
       // flight, which can take long on a big backlog or a slow database, must not delay that.
       await Promise.all([agentWorker.close(), reconciler.stop()]);
       await forwarder.close();
+      await closeJobChangePublisher();
       await closeAgentQueue();
       await closeDb();
       const t = reconciler.totals;

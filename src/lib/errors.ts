@@ -5,6 +5,7 @@ export const errorCodes = [
   "INPUT_TOO_LARGE",
   "NOT_FOUND",
   "INVALID_STATE",
+  "IDEMPOTENCY_CONFLICT",
   "QUEUE_UNAVAILABLE",
   "DATABASE_UNAVAILABLE",
 ] as const;

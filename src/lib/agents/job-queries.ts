@@ -49,9 +49,10 @@ export function decodeJobCursor(cursor: string): PageCursor {
   }
   if (!Array.isArray(parsed) || parsed.length !== 2) throw invalid();
   const [ms, id] = parsed as [unknown, unknown];
-  if (typeof ms !== "number" || !Number.isSafeInteger(ms) || typeof id !== "string" || !id || id.length > 200) {
-    throw invalid();
-  }
+  // Year 0..9999 and plain text: anything else cannot have come from this API and would make
+  // PostgreSQL reject the query.
+  if (typeof ms !== "number" || !Number.isSafeInteger(ms) || ms < -62167219200000 || ms > 253402300799999) throw invalid();
+  if (typeof id !== "string" || !id || id.length > 200 || id.includes("\u0000") || !id.isWellFormed()) throw invalid();
   const createdAt = new Date(ms);
   if (Number.isNaN(createdAt.getTime())) throw invalid();
   return { createdAt, id };

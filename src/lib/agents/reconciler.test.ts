@@ -36,8 +36,10 @@ describe("reconciler", () => {
     await queue.obliterate({ force: true }); // what FLUSHALL does to this queue
     expect(await queue.getJobState(rows[0]!.id)).toBe("unknown");
 
-    const report = await reconcileOnce({ db, queue, graceMs: 0 });
+    const announced: string[] = [];
+    const report = await reconcileOnce({ db, queue, graceMs: 0, announce: async (job) => announced.push(job.id) });
     expect(report).toMatchObject({ checked: 20, requeuedPending: 20, recoveredRunning: 0, failedStalled: 0 });
+    expect(announced.sort()).toEqual(rows.map((r) => r.id).sort());
     expect(await reconcileOnce({ db, queue, graceMs: 0 })).toMatchObject({ requeuedPending: 0 });
 
     const worker = startTestWorker(handlers);

@@ -1,7 +1,7 @@
 import type { Queue } from "bullmq";
 import type { Prisma } from "../../generated/prisma/client.ts";
 import type { Db } from "../db.ts";
-import { enqueueJob, logEntry } from "./state-manager.ts";
+import { enqueueJob, jobSummarySelect, logEntry, type JobSummary } from "./state-manager.ts";
 
 export type ReconcileReport = {
   checked: number;
@@ -22,6 +22,11 @@ export type ReconcileOptions = {
   graceMs: number;
   /** Rows looked at per pass, oldest change first. Default 500. */
   batchSize?: number;
+  /**
+   * Tells live views about a repaired row; no BullMQ event reports these changes.
+   * Default: nothing (the views see the row when they next read or reconnect).
+   */
+  announce?: (job: JobSummary) => Promise<unknown>;
 };
 
 /**
@@ -41,8 +46,14 @@ export async function reconcileOnce(opts: ReconcileOptions): Promise<ReconcileRe
     report.checked++;
     const state = await opts.queue.getJobState(row.id);
     const unchanged = { id: row.id, status: row.status, seq: row.seq };
-    const mark = (data: Prisma.AgentJobUpdateManyMutationInput) =>
-      opts.db.agentJob.updateMany({ where: unchanged, data }).then((r) => r.count === 1);
+    const mark = async (data: Prisma.AgentJobUpdateManyMutationInput) => {
+      if ((await opts.db.agentJob.updateMany({ where: unchanged, data })).count !== 1) return false;
+      if (opts.announce) {
+        const job = await opts.db.agentJob.findUnique({ where: { id: row.id }, select: jobSummarySelect });
+        if (job) await opts.announce(job).catch(() => {});
+      }
+      return true;
+    };
 
     if (row.status === "RUNNING" && state === "active") continue;
     if (row.status === "PENDING" && live.has(state)) continue;

@@ -84,11 +84,47 @@ describe("createJob", () => {
   it("refuses input over the size limit", async () => {
     const big = { topic: "x", sources: [{ text: "a".repeat(300 * 1024) }] };
     const err = await expectRejectsNothingWritten(() => createJob("RESEARCH", big), "INPUT_TOO_LARGE", "input");
-    expect(err.message).toMatch(/limit is 262144 bytes/);
+    expect(err.message).toMatch(/limit of 262144 bytes/);
   });
 
   it("refuses values that are not JSON", async () => {
     await expectRejectsNothingWritten(() => createJob("RESEARCH", undefined), "INVALID_INPUT", "input");
+  });
+
+  it("refuses unpaired surrogates, which jsonb cannot store either", async () => {
+    await expectRejectsNothingWritten(() => createJob("ENRICHMENT", { record: { name: "a\ud800b" } }), "INVALID_INPUT", "input.record.name");
+  });
+
+  it("refuses, quickly and without expanding it, a small input whose shared references make a huge tree", async () => {
+    const input: Record<string, unknown> = { record: { name: "x" } };
+    let node: unknown = { s: "z".repeat(100) };
+    for (let i = 0; i < 30; i++) node = { l: node, r: node }; // 2^30 leaves once written out
+    input.tree = node;
+    await expectRejectsNothingWritten(() => createJob("ENRICHMENT", input), "INPUT_TOO_LARGE", "input");
+  });
+
+  it("refuses input nested deeper than it could need", async () => {
+    let deep: unknown = "x";
+    for (let i = 0; i < 200; i++) deep = { d: deep };
+    await expectRejectsNothingWritten(() => createJob("ENRICHMENT", { record: { name: "x", deep } }), "INVALID_INPUT", "input");
+  });
+
+  it("validates the input as it will be stored (undefined fields vanish)", async () => {
+    await expectRejectsNothingWritten(() => createJob("ENRICHMENT", { record: { name: undefined } }), "INVALID_INPUT", "input.record");
+  });
+
+  it("refuses an idempotency key reused for a different request, and an empty key", async () => {
+    const key = `reuse-${Date.now()}`;
+    const first = await createJob("ENRICHMENT", jobTypes.ENRICHMENT.example, { idempotencyKey: key });
+    const again = await createJob("ENRICHMENT", { ...jobTypes.ENRICHMENT.example }, { idempotencyKey: key });
+    expect(again.id).toBe(first.id);
+    const err = await expectRejectsNothingWritten(
+      () => createJob("RESEARCH", jobTypes.RESEARCH.example, { idempotencyKey: key }),
+      "IDEMPOTENCY_CONFLICT",
+      "idempotencyKey",
+    );
+    expect(err.jobId).toBe(first.id);
+    await expectRejectsNothingWritten(() => createJob("ENRICHMENT", jobTypes.ENRICHMENT.example, { idempotencyKey: "" }), "INVALID_INPUT", "idempotencyKey");
   });
 
   it("returns the same job for the same idempotency key, also under concurrency", async () => {

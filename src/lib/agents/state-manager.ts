@@ -8,7 +8,7 @@ import { getEnv } from "../env.ts";
 import { AgentEngineError, type FieldErrors } from "../errors.ts";
 import { getAgentQueue } from "../queue/agent-queue.ts";
 import type { JobLogEntry } from "./handler-context.ts";
-import { findNulCharacter, jsonByteLength, toStorableJson } from "./json-safety.ts";
+import { findUnstorableText, jsonByteLengthUpTo, toStorableJson } from "./json-safety.ts";
 import { isJobType, jobTypeNames, jobTypes } from "./job-types.ts";
 
 /** The columns lists and events need: everything but the (possibly large) input, output and logs. */
@@ -71,27 +71,26 @@ export function validateJobInput(type: unknown, input: unknown, maxInputBytes = 
   }
   let size: number;
   try {
-    size = jsonByteLength(input);
-  } catch {
-    throw new AgentEngineError("INVALID_INPUT", "Input must be a JSON value", {
-      fieldErrors: { input: ["Input must be a JSON value"] },
-    });
+    size = jsonByteLengthUpTo(input, maxInputBytes);
+  } catch (err) {
+    const message = err instanceof RangeError ? `Input is ${err.message}` : "Input must be a JSON value";
+    throw new AgentEngineError("INVALID_INPUT", message, { fieldErrors: { input: [message] } });
   }
   if (size > maxInputBytes) {
-    throw new AgentEngineError(
-      "INPUT_TOO_LARGE",
-      `Input is ${size} bytes; the limit is ${maxInputBytes} bytes`,
-      { fieldErrors: { input: [`Input is ${size} bytes; the limit is ${maxInputBytes} bytes`] } },
-    );
+    const message = `Input is larger than the limit of ${maxInputBytes} bytes`;
+    throw new AgentEngineError("INPUT_TOO_LARGE", message, { fieldErrors: { input: [message] } });
   }
-  const nulAt = findNulCharacter(input);
-  if (nulAt !== null) {
-    const field = nulAt ? `input.${nulAt}` : "input";
-    throw new AgentEngineError("INVALID_INPUT", `${field} contains a NUL character (\\u0000), which cannot be stored`, {
-      fieldErrors: { [field]: ["Contains a NUL character (\\u0000), which cannot be stored"] },
+  // Validate exactly what will be stored (undefined dropped, dates as strings, ...), so input that
+  // passes here cannot turn invalid on its way into the database.
+  const stored: unknown = JSON.parse(JSON.stringify(input));
+  const unstorable = findUnstorableText(stored);
+  if (unstorable) {
+    const field = unstorable.path ? `input.${unstorable.path}` : "input";
+    throw new AgentEngineError("INVALID_INPUT", `${field} ${unstorable.problem}`, {
+      fieldErrors: { [field]: [unstorable.problem[0]!.toUpperCase() + unstorable.problem.slice(1)] },
     });
   }
-  const parsed = jobTypes[type].input.safeParse(input);
+  const parsed = jobTypes[type].input.safeParse(stored);
   if (!parsed.success) {
     const fieldErrors = zodFieldErrors(parsed.error, "input");
     const summary = Object.entries(fieldErrors)
@@ -100,6 +99,15 @@ export function validateJobInput(type: unknown, input: unknown, maxInputBytes = 
     throw new AgentEngineError("INVALID_INPUT", `Invalid ${type} input: ${summary}`, { fieldErrors });
   }
   return { type, input: parsed.data as Prisma.InputJsonValue };
+}
+
+/** JSON with object keys sorted, so inputs compare equal whatever order jsonb gave their keys. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -129,11 +137,15 @@ export async function enqueueJob(
   job: { id: string; type: AgentJobType; maxAttempts: number },
 ): Promise<void> {
   const def = jobTypes[job.type];
-  await queue.add(job.type, {}, {
-    jobId: job.id,
-    attempts: job.maxAttempts,
-    backoff: { type: "exponential", delay: def.backoffMs },
-  });
+  await queue.add(
+    job.type,
+    {},
+    {
+      jobId: job.id,
+      attempts: job.maxAttempts,
+      backoff: { type: "exponential", delay: def.backoffMs },
+    },
+  );
 }
 
 /**
@@ -144,20 +156,48 @@ export async function enqueueJob(
  * QUEUE_UNAVAILABLE naming the job: the row stays PENDING with the reason in `error` and logs,
  * and the worker's reconciler queues it once Redis is reachable again.
  */
-export async function createJob(type: AgentJobType | string, input: unknown, opts: CreateJobOptions = {}): Promise<JobDetail> {
+export async function createJob(
+  type: AgentJobType | string,
+  input: unknown,
+  opts: CreateJobOptions = {},
+): Promise<JobDetail> {
   const env = getEnv();
   const db = opts.db ?? getDb();
   const valid = validateJobInput(type, input, opts.maxInputBytes ?? env.MAX_INPUT_BYTES);
-  const key = opts.idempotencyKey?.trim() || undefined;
-  if (key && key.length > 200) {
-    throw new AgentEngineError("INVALID_INPUT", "idempotencyKey must be at most 200 characters", {
-      fieldErrors: { idempotencyKey: ["At most 200 characters"] },
-    });
+  const key = opts.idempotencyKey;
+  if (key !== undefined) {
+    const problem =
+      key.length === 0
+        ? "Must not be empty"
+        : key.length > 200
+          ? "At most 200 characters"
+          : findUnstorableText(key)?.problem;
+    if (problem) {
+      throw new AgentEngineError("INVALID_INPUT", `idempotencyKey: ${problem}`, {
+        fieldErrors: { idempotencyKey: [problem] },
+      });
+    }
   }
 
+  // A key names one request: the same key with another type or input is a client bug, not a retry.
+  const sameRequest = (existing: JobDetail): JobDetail => {
+    if (existing.type !== valid.type || canonicalJson(existing.input) !== canonicalJson(valid.input)) {
+      throw new AgentEngineError(
+        "IDEMPOTENCY_CONFLICT",
+        `idempotencyKey was already used for job ${existing.id} with a different type or input`,
+        { fieldErrors: { idempotencyKey: ["Already used for a different request"] }, jobId: existing.id },
+      );
+    }
+    return existing;
+  };
+
   if (key) {
-    const existing = await db.agentJob.findUnique({ where: { idempotencyKey: key }, select: jobDetailSelect });
-    if (existing) return existing;
+    const existing = await db.agentJob
+      .findUnique({ where: { idempotencyKey: key }, select: jobDetailSelect })
+      .catch((err: unknown) => {
+        throw toDatabaseError(err);
+      });
+    if (existing) return sameRequest(existing);
   }
 
   let row: JobDetail;
@@ -175,7 +215,7 @@ export async function createJob(type: AgentJobType | string, input: unknown, opt
     // A concurrent call with the same key won the insert: return its job.
     if (key && isUniqueViolation(err)) {
       const winner = await db.agentJob.findUnique({ where: { idempotencyKey: key }, select: jobDetailSelect });
-      if (winner) return winner;
+      if (winner) return sameRequest(winner);
     }
     throw toDatabaseError(err);
   }
@@ -193,10 +233,14 @@ export async function createJob(type: AgentJobType | string, input: unknown, opt
         data: { error: note, logs: { push: logEntry("warn", note) as Prisma.InputJsonValue } },
       })
       .catch(() => {});
-    throw new AgentEngineError("QUEUE_UNAVAILABLE", `Job ${row.id} was saved, but queueing it did not finish: ${note}`, {
-      jobId: row.id,
-      cause: err,
-    });
+    throw new AgentEngineError(
+      "QUEUE_UNAVAILABLE",
+      `Job ${row.id} was saved, but queueing it did not finish: ${note}`,
+      {
+        jobId: row.id,
+        cause: err,
+      },
+    );
   }
   return row;
 }
@@ -301,20 +345,25 @@ export async function updateJobStatusSelecting<S extends Prisma.AgentJobSelect &
   return { applied: false, job: job as Prisma.AgentJobGetPayload<{ select: S }> };
 }
 
+// jsonb values are limited to 255 MiB; refuse far earlier so one job cannot bloat the table.
+const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+
 function outputProblem(output: unknown): string | null {
   if (output === undefined) return null;
   let size: number;
   try {
-    size = jsonByteLength(output);
-  } catch {
-    return "Output could not be stored: it is not a JSON value";
+    size = jsonByteLengthUpTo(output, MAX_OUTPUT_BYTES);
+  } catch (err) {
+    return err instanceof RangeError
+      ? `Output could not be stored: it is ${err.message}`
+      : "Output could not be stored: it is not a JSON value";
   }
-  const nulAt = findNulCharacter(output);
-  if (nulAt !== null) {
-    return `Output could not be stored: ${nulAt ? `output.${nulAt}` : "output"} contains a NUL character (\\u0000)`;
+  if (size > MAX_OUTPUT_BYTES)
+    return `Output could not be stored: it exceeds the ${MAX_OUTPUT_BYTES / 1024 / 1024} MiB limit`;
+  const unstorable = findUnstorableText(output);
+  if (unstorable) {
+    return `Output could not be stored: ${unstorable.path ? `output.${unstorable.path}` : "output"} ${unstorable.problem}`;
   }
-  // jsonb values are limited to 255 MiB; refuse far earlier so one job cannot bloat the table.
-  if (size > 16 * 1024 * 1024) return `Output could not be stored: ${size} bytes exceeds the 16 MiB limit`;
   return null;
 }
 
@@ -353,7 +402,13 @@ export async function cancelJob(id: string, opts: JobControlOptions = {}): Promi
   const reason = "Cancelled by request";
   const pending = await db.agentJob.updateMany({
     where: { id, status: "PENDING" },
-    data: { status: "FAILED", error: reason, cancelRequestedAt: now, finishedAt: now, logs: { push: logEntry("warn", reason) as Prisma.InputJsonValue } },
+    data: {
+      status: "FAILED",
+      error: reason,
+      cancelRequestedAt: now,
+      finishedAt: now,
+      logs: { push: logEntry("warn", reason) as Prisma.InputJsonValue },
+    },
   });
   let flagged = { count: 0 };
   if (pending.count) {
@@ -368,7 +423,10 @@ export async function cancelJob(id: string, opts: JobControlOptions = {}): Promi
   const job = await db.agentJob.findUnique({ where: { id }, select: jobSummarySelect });
   if (!job) throw new AgentEngineError("NOT_FOUND", `No job with id ${id}`);
   if (!pending.count && !flagged.count && job.status !== "RUNNING") {
-    throw new AgentEngineError("INVALID_STATE", `Job ${id} is ${job.status}; only PENDING or RUNNING jobs can be cancelled`);
+    throw new AgentEngineError(
+      "INVALID_STATE",
+      `Job ${id} is ${job.status}; only PENDING or RUNNING jobs can be cancelled`,
+    );
   }
   return job;
 }
@@ -397,7 +455,8 @@ export async function retryJob(id: string, opts: JobControlOptions = {}): Promis
   });
   const job = await db.agentJob.findUnique({ where: { id }, select: jobSummarySelect });
   if (!job) throw new AgentEngineError("NOT_FOUND", `No job with id ${id}`);
-  if (!count) throw new AgentEngineError("INVALID_STATE", `Job ${id} is ${job.status}; only FAILED jobs can be retried`);
+  if (!count)
+    throw new AgentEngineError("INVALID_STATE", `Job ${id} is ${job.status}; only FAILED jobs can be retried`);
   try {
     await withTimeout(
       (async () => {

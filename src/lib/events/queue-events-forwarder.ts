@@ -21,7 +21,7 @@ const forwardedEvents: JobEventKind[] = ["added", "waiting", "active", "progress
  * Each event is only a hint: the forwarder reads the row and publishes what the database says.
  * Reads are coalesced per job, so a burst of 200 log events costs a few reads, not 200.
  */
-export function startQueueEventsForwarder(opts: ForwarderOptions): { close: () => Promise<void> } {
+export function startQueueEventsForwarder(opts: ForwarderOptions): { close: (drainMs?: number) => Promise<void> } {
   const log = opts.log ?? ((line: string) => console.log(line));
   const publisher = opts.publisher ?? createWorkerConnection();
   // BullMQ never closes a connection instance it was given; close() below does.
@@ -61,7 +61,14 @@ export function startQueueEventsForwarder(opts: ForwarderOptions): { close: () =
   queueEvents.on("log" as "added", ({ jobId }: { jobId: string }) => void forward(jobId, "log"));
 
   return {
-    close: async () => {
+    /**
+     * Stops forwarding. Events for the worker's last moves (a job requeued at shutdown) are still
+     * on their way when the worker closes, so it first gives them `drainMs` to arrive and be sent.
+     */
+    close: async (drainMs = 500) => {
+      const deadline = Date.now() + drainMs;
+      await new Promise((r) => setTimeout(r, Math.min(250, drainMs)));
+      while (inFlight.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       await queueEvents.close();
       eventsConnection.disconnect();
       if (!opts.publisher) publisher.disconnect();

@@ -64,7 +64,10 @@ function trpcUrl(path: string, input?: unknown): string {
   return `${baseUrl}/api/trpc/${path}${query}`;
 }
 
-type ErrorShape = { message: string; data: { code: string; httpStatus: number; fieldErrors?: Record<string, string[]> } };
+type ErrorShape = {
+  message: string;
+  data: { code: string; httpStatus: number; fieldErrors?: Record<string, string[]> };
+};
 
 /** The wire format: `{ error: superjson.serialize(shape) }`. */
 async function errorOf(response: Response): Promise<ErrorShape> {
@@ -122,7 +125,10 @@ describe("the HTTP endpoint", () => {
   });
 
   it("streams job.onChange as server-sent events that proxies must not buffer, and ends it when the client leaves", async () => {
-    const job = await db.agentJob.create({ data: { type: "RESEARCH", input: validResearch }, select: jobSummarySelect });
+    const job = await db.agentJob.create({
+      data: { type: "RESEARCH", input: validResearch },
+      select: jobSummarySelect,
+    });
     const listenersBefore = bus.listenerCount;
     const controller = new AbortController();
     const response = await fetch(trpcUrl("job.onChange", { jobId: job.id }), { signal: controller.signal });
@@ -150,7 +156,11 @@ describe("the HTTP endpoint", () => {
     await readUntil(/event: connected\n/);
     expect(bus.listenerCount).toBe(listenersBefore + 1);
 
-    const updated = await db.agentJob.update({ where: { id: job.id }, data: { status: "RUNNING" }, select: jobSummarySelect });
+    const updated = await db.agentJob.update({
+      where: { id: job.id },
+      data: { status: "RUNNING" },
+      select: jobSummarySelect,
+    });
     const published = Date.now();
     await publishJobChange(publisher, env.QUEUE_PREFIX, { kind: "active", job: updated });
     await readUntil(new RegExp(`id: ${updated.seq}\\n`));
@@ -197,5 +207,38 @@ describe("createAgentEngineClient", () => {
       subscription.unsubscribe();
     }
     await waitFor("the server to drop the subscription", () => bus.listenerCount === listenersBefore);
+  });
+  it("refuses an oversized body while it arrives, declared or streamed, and bad text in ids with 400", async () => {
+    for (const id of ["a\u0000b", "a\ud800b"]) {
+      const res = await fetch(trpcUrl("job.byId", { id }));
+      expect(res.status).toBe(400);
+    }
+    const farEvent = await fetch(
+      trpcUrl("job.list", { cursor: Buffer.from(JSON.stringify([-62198755200001, "a"])).toString("base64url") }),
+    );
+    expect(farEvent.status).toBe(400);
+
+    // Refused bodies are not read to the end, which leaves those connections unusable: this test runs last.
+    const huge = JSON.stringify(
+      superjson.serialize({ type: "RESEARCH", input: { topic: "y".repeat(3 * 1024 * 1024) } }),
+    );
+    const declared = await fetch(trpcUrl("job.create"), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: huge,
+    });
+    expect(declared.status).toBe(413);
+    expect((await declared.json()).error.json.data.code).toBe("PAYLOAD_TOO_LARGE");
+    const streamed = await fetch(trpcUrl("job.create"), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: Readable.toWeb(
+        Readable.from([huge.slice(0, huge.length / 2), huge.slice(huge.length / 2)]),
+      ) as ReadableStream,
+      duplex: "half",
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
+
+    expect(await db.agentJob.count()).toBe(0);
   });
 });

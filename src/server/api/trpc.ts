@@ -4,7 +4,8 @@ import { TRPC_ERROR_CODES_BY_KEY, type TRPC_ERROR_CODE_KEY } from "@trpc/server/
 import type { Queue } from "bullmq";
 import superjson from "superjson";
 import { getDb, type Db } from "../../lib/db.ts";
-import { isAgentEngineError, type ErrorCode, type FieldErrors } from "../../lib/errors.ts";
+import { isDatabaseUnavailable } from "../../lib/db-retry.ts";
+import { AgentEngineError, isAgentEngineError, type ErrorCode, type FieldErrors } from "../../lib/errors.ts";
 import { publishJobChangeBestEffort } from "../../lib/events/job-change-publisher.ts";
 import type { JobEventSource } from "../../lib/events/job-change-stream.ts";
 import { getJobEventBus, type JobChangeEvent } from "../../lib/events/job-events.ts";
@@ -40,12 +41,16 @@ const trpcCodeByErrorCode = {
   INPUT_TOO_LARGE: "PAYLOAD_TOO_LARGE",
   NOT_FOUND: "NOT_FOUND",
   INVALID_STATE: "CONFLICT",
+  IDEMPOTENCY_CONFLICT: "CONFLICT",
   QUEUE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   DATABASE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
 } as const satisfies Record<ErrorCode, TRPC_ERROR_CODE_KEY>;
 
 export function toTRPCError(err: unknown): TRPCError {
   if (err instanceof TRPCError) return err;
+  if (!isAgentEngineError(err) && isDatabaseUnavailable(err)) {
+    return toTRPCError(new AgentEngineError("DATABASE_UNAVAILABLE", "Database unavailable; try again shortly", { cause: err }));
+  }
   if (isAgentEngineError(err)) {
     return new TRPCError({ code: trpcCodeByErrorCode[err.code], message: err.message, cause: err });
   }
@@ -117,8 +122,9 @@ const t = initTRPC.context<TRPCContext>().create({
  */
 const engineErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.code === "INTERNAL_SERVER_ERROR" && isAgentEngineError(result.error.cause)) {
-    throw toTRPCError(result.error.cause);
+  if (!result.ok && result.error.code === "INTERNAL_SERVER_ERROR") {
+    const cause = result.error.cause;
+    if (isAgentEngineError(cause) || isDatabaseUnavailable(cause)) throw toTRPCError(cause);
   }
   return result;
 });

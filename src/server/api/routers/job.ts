@@ -15,7 +15,9 @@ import { openJobChangeStream } from "../../../lib/events/job-change-stream.ts";
 import type { JobChangeEvent, JobEventKind } from "../../../lib/events/job-events.ts";
 import { publicProcedure, router, toTRPCError, type TRPCContext } from "../trpc.ts";
 
-const jobId = z.string().trim().min(1, "Required").max(200);
+/** Text PostgreSQL can take as a parameter: no NUL, no unpaired UTF-16 surrogate. */
+const storableText = (s: string) => !s.includes("\u0000") && s.isWellFormed();
+const jobId = z.string().trim().min(1, "Required").max(200).refine(storableText, "Not a valid job id");
 
 /** The summary columns of a row (what events carry): never input, output or logs. */
 function toSummary(job: JobSummary | JobDetail): JobSummary {
@@ -55,7 +57,12 @@ export const jobRouter = router({
       z.object({
         type: z.string().max(100),
         input: z.unknown(),
-        idempotencyKey: z.string().max(200).optional(),
+        idempotencyKey: z
+          .string()
+          .min(1, "Must not be empty")
+          .max(200)
+          .refine(storableText, "Must not contain NUL or unpaired surrogate characters")
+          .optional(),
       }),
     )
     .mutation(async ({ ctx, input }): Promise<JobDetail> => {
@@ -123,6 +130,7 @@ export const jobRouter = router({
           lastEventId: z
             .string()
             .regex(/^\d{1,19}$/, "Expected an event id from this feed")
+            .refine((v) => BigInt(v) <= 9223372036854775807n, "Expected an event id from this feed")
             .nullish(),
           jobId: jobId.optional(),
         })
