@@ -201,3 +201,89 @@ describe("formatPersonName", () => {
     expect(formatPersonName(name)).toBe(expected);
   });
 });
+
+describe("enrichmentHandler on adversarial input near the size limits", () => {
+  async function timedEnrichment(label: string, record: Record<string, unknown>) {
+    const bytes = Buffer.byteLength(JSON.stringify({ record }));
+    expect(bytes).toBeLessThanOrEqual(256 * 1024);
+    const input = jobTypes.ENRICHMENT.input.parse({ record });
+    const context = createTestContext();
+    const started = performance.now();
+    try {
+      return { output: await enrichmentHandler(input, context.ctx), logs: context.logs };
+    } finally {
+      console.log(`ENRICHMENT ${label}: ${bytes} bytes in ${(performance.now() - started).toFixed(1)} ms`);
+    }
+  }
+
+  it("logs 20 warnings one by one and counts the rest in one entry, keeping all in the output", async () => {
+    // Each log entry is an UPDATE that rewrites the job's whole log array: 12,000 of them took minutes.
+    const record = Object.fromEntries(Array.from({ length: 12_000 }, (_, i) => [`phone${i}Phone`, "x"]));
+    const { output, logs } = await timedEnrichment("12,000 fields that warn", { company: "Acme", ...record });
+
+    expect(jobTypes.ENRICHMENT.output.parse(output)).toEqual(output);
+    expect(output.warnings).toHaveLength(12_000);
+    expect(logs).toHaveLength(22);
+    expect(logs.slice(0, 20).map(({ message }) => message)).toEqual(output.warnings.slice(0, 20));
+    expect(logs[20]).toMatchObject({
+      level: "warn",
+      message: "11980 more warnings not logged; all 12000 are in the output",
+    });
+    expect(logs[21]).toMatchObject({ level: "info" });
+  });
+
+  it("logs every warning when there are no more than 20", async () => {
+    const record = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`phone${i}Phone`, "x"]));
+    const { output, logs } = await timedEnrichment("20 fields that warn", { company: "Acme", ...record });
+
+    expect(logs.filter(({ level }) => level === "warn").map(({ message }) => message)).toEqual(output.warnings);
+    expect(output.warnings).toHaveLength(20);
+  });
+
+  it.each([
+    ["12,000 duplicate fields", Object.fromEntries(Array.from({ length: 12_000 }, (_, i) => [`field${i}`, "Same"]))],
+    [
+      "keys of 10,000 characters ending in email",
+      {
+        company: "Acme",
+        ...Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`${i}${"email".repeat(2_000)}`, "x"])),
+      },
+    ],
+    [
+      "long names",
+      {
+        name: "mc".repeat(150),
+        fullName: "a-".repeat(1_000),
+        full_name: "o'".repeat(1_000),
+        first_name: "a ".repeat(1_000),
+      },
+    ],
+    [
+      "long addresses and hosts",
+      {
+        company: "Acme",
+        email: "a".repeat(319),
+        workEmail: "a.".repeat(990) + "@x.com",
+        otherEmail: "<" + "a".repeat(1_998),
+        homeEmail: "a@" + "a.".repeat(990) + "com",
+        website: "a".repeat(2_000),
+        homepage: "http://" + "a-".repeat(996),
+      },
+    ],
+    [
+      "long phone numbers",
+      {
+        company: "Acme",
+        phone: "+" + "1".repeat(49),
+        mobile: "00" + "(0)".repeat(16),
+        workPhone: "+" + "(0)".repeat(666),
+        homePhone: "+1" + " ".repeat(1_998),
+      },
+    ],
+    ["a long country", { company: "Acme", country: "the ".repeat(25), homeCountry: "U.S.A. ".repeat(280) }],
+  ])("finishes on %s", async (label, record) => {
+    const { output } = await timedEnrichment(label, record);
+
+    expect(jobTypes.ENRICHMENT.output.parse(output)).toEqual(output);
+  });
+});

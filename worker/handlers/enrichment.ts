@@ -114,6 +114,13 @@ const EMAIL_LOCAL_PART = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_
 const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const TOP_LEVEL_DOMAIN = /^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/;
 
+/**
+ * Warnings logged one entry each; beyond this one entry counts the rest (the output keeps them all).
+ * A record of thousands of bad fields would otherwise append thousands of entries, and as each
+ * append rewrites the job's whole log array in the database, that costs quadratic time there.
+ */
+const MAX_WARNING_LOGS = 20;
+
 type FieldResult = { value: string; warning?: string; invalid?: boolean };
 
 export const enrichmentHandler: JobHandler<"ENRICHMENT"> = async ({ record: input }, ctx) => {
@@ -168,7 +175,13 @@ export const enrichmentHandler: JobHandler<"ENRICHMENT"> = async ({ record: inpu
     if (final !== original) changes.push({ field, from: original, to: final });
   }
 
-  for (const warning of warnings) void ctx.log("warn", warning);
+  for (const warning of warnings.slice(0, MAX_WARNING_LOGS)) void ctx.log("warn", warning);
+  if (warnings.length > MAX_WARNING_LOGS) {
+    void ctx.log(
+      "warn",
+      `${count(warnings.length - MAX_WARNING_LOGS, "more warning")} not logged; all ${warnings.length} are in the output`,
+    );
+  }
   void ctx.log(
     "info",
     `Normalised ${count(Object.keys(input).length, "field")}: ${changes.length} changed, ` +

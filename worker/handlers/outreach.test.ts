@@ -181,3 +181,83 @@ describe("outreachHandler", () => {
     });
   });
 });
+
+describe("outreachHandler on adversarial input near the size limits", () => {
+  const contact = { firstName: "ada", email: "ada@example.com" };
+
+  async function timedOutreach(label: string, raw: unknown) {
+    const bytes = Buffer.byteLength(JSON.stringify(raw));
+    expect(bytes).toBeLessThanOrEqual(256 * 1024);
+    const input = parseInput(raw);
+    const { ctx } = createTestContext();
+    const started = performance.now();
+    try {
+      return await outreachHandler(input, ctx);
+    } finally {
+      console.log(`OUTREACH ${label}: ${bytes} bytes in ${(performance.now() - started).toFixed(1)} ms`);
+    }
+  }
+
+  it("refuses a template that would expand a long variable into megabytes, before rendering it", async () => {
+    // 12 KB of input, 2.5 million characters of output if rendered.
+    const run = timedOutreach("1,250 placeholders of a 2,000-character value", {
+      template: "{{note}}".repeat(1_250),
+      contact: { ...contact, note: "v".repeat(2_000) },
+    });
+
+    await expect(run).rejects.toThrow(PermanentJobError);
+    await expect(run).rejects.toThrow("The message would render to 2500000 characters; the limit is 100000");
+  });
+
+  it("refuses a subject that would render to more than the limit", async () => {
+    await expectPermanentError(
+      { subject: "{{n}}".repeat(60), template: "Hi", contact: { ...contact, n: "v".repeat(2_000) } },
+      "The subject would render to 120000 characters; the limit is 100000",
+    );
+  });
+
+  it("renders a message just under the limit", async () => {
+    const output = await timedOutreach("49 placeholders of a 2,000-character value", {
+      template: "{{note}}\n".repeat(49),
+      contact: { ...contact, note: "v ".repeat(1_000) },
+    });
+
+    expect(jobTypes.OUTREACH.output.parse(output)).toEqual(output);
+    expect(output.body).toHaveLength(49 * 1_999 + 48);
+  });
+
+  it.each([
+    [
+      "an unclosed placeholder before 10,000 spaces",
+      "{{" + " ".repeat(9_990) + "x",
+      "Malformed template placeholder: {{",
+    ],
+    ["2,500 unclosed placeholders", "{{ a".repeat(2_500), "Malformed template placeholder: {{"],
+    ["a 10,000-character identifier", "{{" + "a".repeat(9_990), "Malformed template placeholder: {{"],
+    ["2,000 placeholders of a missing variable", "{{a}}".repeat(2_000), "Missing template variables: a"],
+  ])("finishes on %s", async (label, template, message) => {
+    await expect(timedOutreach(label, { template, contact })).rejects.toThrow(message);
+  });
+
+  it.each([
+    ["10,000 line breaks", "x" + "\n".repeat(9_990) + "x", "x\n\nx"],
+    ["10,000 carriage returns", "x" + "\r".repeat(9_990) + "x", "x\n\nx"],
+    ["10,000 spaces and tabs", "x" + " \t".repeat(4_990) + "x", "x x"],
+  ])("finishes on %s", async (label, template, body) => {
+    const output = await timedOutreach(label, { template, contact });
+
+    expect(jobTypes.OUTREACH.output.parse(output)).toEqual(output);
+    expect(output.body).toBe(body);
+  });
+
+  it("finishes on a contact of 10,000 fields", async () => {
+    const fields = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`field${i}`, " x   y "]));
+    const output = await timedOutreach("10,000 contact fields", {
+      template: "Hi {{firstName}}, {{field9999}}",
+      contact: { ...contact, ...fields },
+    });
+
+    expect(jobTypes.OUTREACH.output.parse(output)).toEqual(output);
+    expect(output.body).toBe("Hi Ada, x y");
+  });
+});

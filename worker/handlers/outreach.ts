@@ -5,6 +5,13 @@ import { formatPersonName } from "./enrichment.ts";
 /** LinkedIn refuses connection notes longer than this. */
 const LINKEDIN_MAX_CHARACTERS = 300;
 
+/**
+ * Longest text a template may render to. Without a limit, a 10,000-character template repeating a
+ * 2,000-character variable would expand into 4 million characters, output size growing with the
+ * product of two input sizes. Checked before rendering, so refusing costs time linear in the input.
+ */
+const MAX_RENDERED_CHARACTERS = 100_000;
+
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 
 export const outreachHandler: JobHandler<"OUTREACH"> = async (input, ctx) => {
@@ -19,6 +26,14 @@ export const outreachHandler: JobHandler<"OUTREACH"> = async (input, ctx) => {
   const variablesUsed = [...new Set(templates.flatMap(placeholderNames))];
   const missing = variablesUsed.filter((name) => !variables.has(name));
   if (missing.length) throw new PermanentJobError(`Missing template variables: ${missing.join(", ")}`);
+  for (const [part, template] of Object.entries({ subject: input.subject, message: input.template })) {
+    const length = template === undefined ? 0 : renderedLength(template, variables);
+    if (length > MAX_RENDERED_CHARACTERS) {
+      throw new PermanentJobError(
+        `The ${part} would render to ${length} characters; the limit is ${MAX_RENDERED_CHARACTERS}`,
+      );
+    }
+  }
   void ctx.progress(30);
   ctx.signal.throwIfAborted();
 
@@ -71,6 +86,15 @@ function collectVariables({ contact, sender }: JobInput<"OUTREACH">): Map<string
 function render(template: string, variables: Map<string, string>): string {
   // One pass, so a value that itself contains "{{x}}" is not expanded again.
   return template.replace(PLACEHOLDER, (_, name: string) => variables.get(name) ?? "");
+}
+
+/** The length render() would return, without building the string. */
+function renderedLength(template: string, variables: Map<string, string>): number {
+  let length = template.length;
+  for (const match of template.matchAll(PLACEHOLDER)) {
+    length += (variables.get(match[1]!)?.length ?? 0) - match[0].length;
+  }
+  return length;
 }
 
 function collapseWhitespace(text: string): string {

@@ -172,3 +172,176 @@ describe("tokenize", () => {
     ]);
   });
 });
+
+/** The API refuses inputs whose JSON is larger than this (MAX_INPUT_BYTES' default). */
+const MAX_INPUT_BYTES = 256 * 1024;
+/** What the adversarial inputs below aim for: just under the limit. */
+const TARGET_BYTES = 250_000;
+
+const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+/** `unit` repeated as often as fits in `bytes` of JSON (a newline takes two bytes there, "…" three). */
+const repeatToBytes = (unit: string, bytes: number) => unit.repeat(Math.floor(bytes / (jsonBytes(unit) - 2)));
+
+/** The handler's time on a parsed input; printed, not asserted, so a slow machine cannot fail the test. */
+async function timedResearch(label: string, raw: { topic: string; sources: { text: string }[] }) {
+  expect(jsonBytes(raw)).toBeLessThanOrEqual(MAX_INPUT_BYTES);
+  const input = parseInput(raw);
+  const { ctx } = createTestContext();
+  const started = performance.now();
+  try {
+    return await researchHandler(input, ctx);
+  } finally {
+    console.log(`RESEARCH ${label}: ${jsonBytes(raw)} bytes in ${(performance.now() - started).toFixed(1)} ms`);
+  }
+}
+
+describe("researchHandler on adversarial input near the size limits", () => {
+  // Each of these used to take from seconds to minutes, blocking the worker's event loop: a
+  // regex rescanned the text before every full stop, and another retried every dot of a long run.
+  const perSource = (count: number) => Math.floor(TARGET_BYTES / count) - 100;
+  const threeOf = (text: string) => ({ topic: "t", sources: [text, text, text].map((t) => ({ text: t })) });
+  const cases: {
+    name: string;
+    input: () => { topic: string; sources: { text: string }[] };
+    sentences: number;
+    words: number;
+  }[] = [
+    {
+      name: "the reported input: a long word, then 800 initials",
+      input: () => ({ topic: "t", sources: [{ text: "x".repeat(12_000) + " " + "A. ".repeat(800) }] }),
+      sentences: 1,
+      words: 801,
+    },
+    {
+      name: "the reported input scaled to 250 KB",
+      input: () => threeOf("x".repeat(30_000) + " " + "A. ".repeat(17_600)),
+      sentences: 3,
+      words: 3 * 17_601,
+    },
+    {
+      name: "the reported input in 50 sources",
+      input: () => ({
+        topic: "t",
+        sources: Array.from({ length: 50 }, () => ({ text: "x".repeat(2_000) + " " + "A. ".repeat(1_000) })),
+      }),
+      sentences: 50,
+      words: 50 * 1_001,
+    },
+    {
+      name: "one word per source",
+      input: () => threeOf("w".repeat(perSource(3))),
+      sentences: 3,
+      words: 3,
+    },
+    {
+      name: "5,000-letter words, each ending a sentence",
+      input: () => threeOf(repeatToBytes("X" + "x".repeat(4_999) + ". ", perSource(3))),
+      sentences: 3 * Math.floor(perSource(3) / 5_002),
+      words: 3 * Math.floor(perSource(3) / 5_002),
+    },
+    {
+      name: "dots without spaces",
+      input: () => threeOf(".".repeat(perSource(3)) + "a"),
+      sentences: 3,
+      words: 3,
+    },
+    {
+      name: "dots separated by spaces",
+      input: () => threeOf(repeatToBytes(". ", perSource(3)) + "a"),
+      sentences: 3,
+      words: 3,
+    },
+    {
+      name: "runs of 1,000 dots",
+      input: () => threeOf(repeatToBytes(".".repeat(1_000) + "x", perSource(3)) + " a"),
+      sentences: 3,
+      words: 3 * (Math.floor(perSource(3) / 1_001) + 1),
+    },
+    {
+      name: "abbreviations",
+      input: () => threeOf(repeatToBytes("Dr. e.g. No. ", perSource(3))),
+      sentences: 3,
+      // "e.g" is two words: dr, e, g, no.
+      words: 3 * 4 * Math.floor(perSource(3) / 13),
+    },
+    {
+      name: "initials",
+      input: () => threeOf(repeatToBytes("A. B. ", perSource(3))),
+      sentences: 3,
+      words: 3 * 2 * Math.floor(perSource(3) / 6),
+    },
+    {
+      name: "initials without spaces",
+      input: () => threeOf(repeatToBytes("A.", perSource(3))),
+      sentences: 3,
+      words: 3 * Math.floor(perSource(3) / 2),
+    },
+    {
+      name: "a four-character sentence repeated",
+      input: () => threeOf(repeatToBytes("Ab. ", perSource(3))),
+      sentences: 3 * Math.floor(perSource(3) / 4),
+      words: 3 * Math.floor(perSource(3) / 4),
+    },
+    {
+      name: "one-letter words",
+      input: () => threeOf(repeatToBytes("a ", perSource(3))),
+      sentences: 3,
+      words: 3 * Math.floor(perSource(3) / 2),
+    },
+    {
+      name: "wrapped lines",
+      input: () => threeOf("Start\n" + repeatToBytes("a\n", perSource(3) - 7)),
+      sentences: 3,
+      words: 3 * (1 + Math.floor((perSource(3) - 7) / 3)),
+    },
+    {
+      name: "list items",
+      input: () => threeOf(repeatToBytes("- a\n", perSource(3))),
+      sentences: 3 * Math.floor(perSource(3) / 5),
+      words: 3 * Math.floor(perSource(3) / 5),
+    },
+    {
+      name: "a long run of spaces",
+      input: () => threeOf("a" + " ".repeat(perSource(3) - 2) + "b"),
+      sentences: 3,
+      words: 6,
+    },
+    {
+      name: "closing punctuation, then one word",
+      input: () => threeOf(repeatToBytes(".!?…')]", perSource(3) - 5) + " word"),
+      sentences: 3,
+      words: 3,
+    },
+    {
+      name: "ellipses",
+      input: () => threeOf("…".repeat(Math.floor((perSource(3) - 2) / 3)) + " a"),
+      sentences: 3,
+      words: 3,
+    },
+  ];
+
+  it.each(cases)("finishes on $name", async ({ name, input, sentences, words }) => {
+    const output = await timedResearch(name, input());
+
+    expect(jobTypes.RESEARCH.output.parse(output)).toEqual(output);
+    expect(output.stats).toMatchObject({ sentenceCount: sentences, wordCount: words });
+  });
+
+  it("finishes on punctuation only, failing permanently", async () => {
+    const run = timedResearch("only punctuation", threeOf(repeatToBytes(".!?… ", perSource(3))));
+
+    await expect(run).rejects.toThrow("Sources contain no words to analyse");
+  });
+
+  it("yields to the event loop within a long source, and stops there when aborted", async () => {
+    const { ctx, controller, progress } = createTestContext();
+    const input = parseInput({ topic: "t", sources: [{ text: "Ab. ".repeat(20_000) }] });
+
+    const run = researchHandler(input, ctx);
+    // Runs at the handler's first pause inside the source, which checks the signal when it resumes.
+    setImmediate(() => controller.abort());
+
+    await expect(run).rejects.toMatchObject({ name: "AbortError" });
+    expect(progress).toEqual([5]);
+  });
+});

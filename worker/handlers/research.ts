@@ -36,36 +36,49 @@ const ABBREVIATIONS = new Set(["mr", "mrs", "ms", "dr", "prof", "st", "vs", "e.g
 /** Short fragments (headings, "Yes.") would otherwise top a density ranking. */
 const MIN_SCORED_WORDS = 6;
 
+/** How much of a source is analysed between two yields to the event loop. */
+const SENTENCES_PER_SLICE = 2_000;
+const CHARACTERS_PER_SLICE = 50_000;
+
 const WORD = /[\p{L}\p{M}\p{N}]+(?:['-][\p{L}\p{M}\p{N}]+)*/gu;
 
 export const researchHandler: JobHandler<"RESEARCH"> = async (input, ctx) => {
   const { topic, maxKeyTerms, summarySentences } = input;
   void ctx.progress(5);
 
-  const sources: Sentence[][] = [];
-  for (const [sourceIndex, source] of input.sources.entries()) {
-    // The analysis is synchronous, so yield once per source to let a timeout or cancel fire.
+  // The analysis is synchronous, so it hands the event loop back (and honours a timeout or cancel)
+  // before each source and every few thousand sentences within one: a long source must not stall
+  // the worker's timers, cancel polls, lock renewals and other jobs.
+  const pause = async () => {
     await nextTurn();
     ctx.signal.throwIfAborted();
-    sources.push(
-      splitSentences(source.text).map((text, position) => ({
-        text,
-        sourceIndex,
-        position,
-        words: tokenize(text),
-        score: 0,
-      })),
-    );
+  };
+  const sources: Sentence[][] = [];
+  for (const [sourceIndex, source] of input.sources.entries()) {
+    await pause();
+    const own: Sentence[] = [];
+    let sentencesInSlice = 0;
+    let charactersInSlice = 0;
+    for (const text of sentencesOf(source.text)) {
+      own.push({ text, sourceIndex, position: own.length, words: tokenize(text), score: 0 });
+      charactersInSlice += text.length;
+      if (++sentencesInSlice >= SENTENCES_PER_SLICE || charactersInSlice >= CHARACTERS_PER_SLICE) {
+        await pause();
+        sentencesInSlice = charactersInSlice = 0;
+      }
+    }
+    sources.push(own);
   }
   const sentences = sources.flat();
   const wordCount = sentences.reduce((sum, sentence) => sum + sentence.words.length, 0);
   if (wordCount === 0) throw new PermanentJobError("Sources contain no words to analyse");
   void ctx.progress(50);
+  await pause();
 
   const { counts, termOf } = countTerms(sentences.flatMap((sentence) => sentence.words));
   const keyTerms = rankKeyTerms(counts, maxKeyTerms);
   void ctx.progress(70);
-  ctx.signal.throwIfAborted();
+  await pause();
 
   const topCount = keyTerms[0]?.count ?? 1;
   const weights = new Map(keyTerms.map(({ term, count }) => [term, count / topCount]));
@@ -73,10 +86,12 @@ export const researchHandler: JobHandler<"RESEARCH"> = async (input, ctx) => {
     const weight = sentence.words.reduce((sum, word) => sum + (weights.get(termOf.get(word) ?? "") ?? 0), 0);
     sentence.score = weight / Math.max(sentence.words.length, MIN_SCORED_WORDS);
   }
+  await pause();
 
-  const topSentences = uniqueByText(sentences.filter((sentence) => sentence.score > 0).sort(byScore))
-    .slice(0, summarySentences)
-    .map(({ text, score, sourceIndex }) => ({ sentence: text, score: round(score), sourceIndex }));
+  const topSentences = firstUniqueByText(
+    sentences.filter((sentence) => sentence.score > 0).sort(byScore),
+    summarySentences,
+  ).map(({ text, score, sourceIndex }) => ({ sentence: text, score: round(score), sourceIndex }));
 
   const summaries = input.sources.map((source, index) => {
     const own = sources[index] ?? [];
@@ -109,36 +124,96 @@ export const researchHandler: JobHandler<"RESEARCH"> = async (input, ctx) => {
  * on . ! ? followed by a word that does not start in lower case, except after abbreviations and initials.
  */
 export function splitSentences(text: string): string[] {
-  const blocks: string[] = [];
-  for (const rawLine of text.replace(/\r\n?/g, "\n").split("\n")) {
-    const bullet = /^\s*(?:[-*•]|\d+[.)])\s+/.exec(rawLine);
-    const line = rawLine.slice(bullet?.[0].length ?? 0).trim();
-    const previous = blocks.at(-1);
-    if (!line) blocks.push("");
-    else if (previous && !bullet && /^\p{Ll}/u.test(line)) blocks[blocks.length - 1] = `${previous} ${line}`;
-    else blocks.push(line);
-  }
+  return [...sentencesOf(text)];
+}
 
-  const sentences: string[] = [];
-  for (const block of blocks) {
+/**
+ * splitSentences one sentence at a time, so a caller can pause between them. Every step is linear
+ * in the text: no regex here can backtrack over more than the line or word it starts in, and no
+ * string is rebuilt or rescanned from its start once per sentence.
+ */
+function* sentencesOf(text: string): Generator<string> {
+  for (const block of blocksOf(text)) {
     const normalised = block.replace(/\s+/g, " ").trim();
     let start = 0;
-    for (const match of normalised.matchAll(/[.!?…]+["'”’)\]]*(?= )/g)) {
-      const end = match.index + match[0].length;
-      if (isSentenceEnd(normalised, match.index, match[0], end)) {
-        sentences.push(normalised.slice(start, end).trim());
+    for (const { index, end } of sentenceEndCandidates(normalised)) {
+      if (isSentenceEnd(normalised, index, end)) {
+        const sentence = normalised.slice(start, end).trim();
+        if (HAS_LETTER_OR_DIGIT.test(sentence)) yield sentence;
         start = end;
       }
     }
-    sentences.push(normalised.slice(start).trim());
+    const last = normalised.slice(start).trim();
+    if (HAS_LETTER_OR_DIGIT.test(last)) yield last;
   }
-  return sentences.filter((sentence) => /[\p{L}\p{N}]/u.test(sentence));
 }
 
-function isSentenceEnd(text: string, index: number, terminator: string, end: number): boolean {
-  if (/^\p{Ll}/u.test(text.slice(end + 1))) return false;
-  if (terminator !== ".") return true;
-  const word = /(\S+)$/.exec(text.slice(0, index))?.[1]?.replace(/^[("'“‘[]+/, "") ?? "";
+/** Paragraphs and list items, with wrapped lines (a line that starts in lower case) joined to the one before. */
+function* blocksOf(text: string): Generator<string> {
+  // Lines of the block being built, joined once at its end rather than re-concatenated line by line.
+  let lines: string[] = [];
+  for (const rawLine of text.replace(/\r\n?/g, "\n").split("\n")) {
+    const bullet = BULLET.exec(rawLine);
+    const line = rawLine.slice(bullet?.[0].length ?? 0).trim();
+    if (line && lines.length > 0 && !bullet && /^\p{Ll}/u.test(line)) {
+      lines.push(line);
+      continue;
+    }
+    if (lines.length > 0) yield lines.join(" ");
+    lines = line ? [line] : [];
+  }
+  if (lines.length > 0) yield lines.join(" ");
+}
+
+/**
+ * Where `text` (whitespace already collapsed to single spaces) has a run of . ! ? … and optional
+ * closing quotes or brackets followed by a space: what `/[.!?…]+["'”’)\]]*(?= )/g` finds, but in
+ * one pass. That regex retries every position of a long run of dots that no space follows, which
+ * makes it quadratic in the run's length.
+ */
+function* sentenceEndCandidates(text: string): Generator<{ index: number; end: number }> {
+  let i = 0;
+  while (i < text.length) {
+    if (!isTerminator(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const index = i;
+    while (i < text.length && isTerminator(text.charCodeAt(i))) i++;
+    while (i < text.length && isCloser(text.charCodeAt(i))) i++;
+    if (text.charCodeAt(i) === SPACE) yield { index, end: i };
+  }
+}
+
+const SPACE = 0x20;
+
+/** . ! ? … */
+function isTerminator(code: number): boolean {
+  return code === 0x2e || code === 0x21 || code === 0x3f || code === 0x2026;
+}
+
+/** " ' ” ’ ) ] */
+function isCloser(code: number): boolean {
+  return code === 0x22 || code === 0x27 || code === 0x201d || code === 0x2019 || code === 0x29 || code === 0x5d;
+}
+
+const BULLET = /^\s*(?:[-*•]|\d+[.)])\s+/;
+const HAS_LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+/** Sticky, so it tests one position without slicing off the rest of the text. */
+const LOWER_CASE_AT = /\p{Ll}/uy;
+
+/**
+ * Whether the terminator at text[index, end), followed by a space, ends a sentence. Looks only at
+ * the word it closes and the first letter after it, so the candidates of a block cost linear time
+ * in all: each word is examined once.
+ */
+function isSentenceEnd(text: string, index: number, end: number): boolean {
+  LOWER_CASE_AT.lastIndex = end + 1;
+  if (LOWER_CASE_AT.test(text)) return false;
+  if (end - index !== 1 || text.charCodeAt(index) !== 0x2e) return true;
+  // The word the full stop closes: back to the previous space (the only whitespace left in text).
+  const wordStart = index === 0 ? 0 : text.lastIndexOf(" ", index - 1) + 1;
+  const word = text.slice(wordStart, index).replace(/^[("'“‘[]+/, "");
   const isInitial = /^\p{Lu}$/u.test(word) || /^(?:\p{L}\.)+\p{L}$/u.test(word);
   return !isInitial && !ABBREVIATIONS.has(word.toLowerCase());
 }
@@ -184,15 +259,18 @@ function rankKeyTerms(counts: Map<string, number>, limit: number): KeyTerm[] {
     .map(([term, count]) => ({ term, count }));
 }
 
-/** Keeps the first of sentences quoted in more than one source. */
-function uniqueByText(sentences: Sentence[]): Sentence[] {
+/** The first `limit` sentences, skipping one quoted in more than one source after its first occurrence. */
+function firstUniqueByText(sentences: Sentence[], limit: number): Sentence[] {
   const seen = new Set<string>();
-  return sentences.filter((sentence) => {
+  const unique: Sentence[] = [];
+  for (const sentence of sentences) {
+    if (unique.length >= limit) break;
     const key = sentence.text.toLowerCase();
-    if (seen.has(key)) return false;
+    if (seen.has(key)) continue;
     seen.add(key);
-    return true;
-  });
+    unique.push(sentence);
+  }
+  return unique;
 }
 
 function byScore(a: Sentence, b: Sentence): number {
