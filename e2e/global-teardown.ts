@@ -1,6 +1,5 @@
 import { existsSync, rmSync } from "node:fs";
-import pg from "pg";
-import { deleteQueuePrefix, testServerUrl } from "../src/test-support/test-database.ts";
+import { deleteQueuePrefix, dropTestDatabase } from "../src/test-support/test-database.ts";
 import { stopProcessGroup } from "./support/processes.ts";
 import { readStackState, stateFile } from "./support/stack.ts";
 
@@ -9,13 +8,7 @@ export default async function globalTeardown(): Promise<void> {
   if (!existsSync(stateFile)) return;
   const state = readStackState();
   await Promise.all([stopProcessGroup(state.webPid, 5000), stopProcessGroup(state.workerPid)]);
-  const admin = new pg.Client({ connectionString: testServerUrl });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${state.databaseName}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
+  await dropTestDatabase(state.databaseName);
   await deleteQueuePrefix(state.redisUrl, state.queuePrefix);
   rmSync(stateFile, { force: true });
   console.log(`[e2e] stopped the app and the worker, dropped ${state.databaseName}`);

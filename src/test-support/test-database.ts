@@ -19,16 +19,19 @@ export async function createTestDatabase(label = "test"): Promise<{ url: string;
   return {
     url: url.toString(),
     name,
-    drop: async () => {
-      const admin = new pg.Client({ connectionString: testServerUrl });
-      await admin.connect();
-      try {
-        await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      } finally {
-        await admin.end();
-      }
-    },
+    drop: () => dropTestDatabase(name),
   };
+}
+
+/** Drops a test database, disconnecting whoever still uses it. */
+export async function dropTestDatabase(name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: testServerUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${name.replaceAll('"', '""')}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
 }
 
 /** Deletes every Redis key under a test run's queue prefix. */
