@@ -14,7 +14,8 @@ export type ForwarderOptions = {
   log?: (line: string) => void;
 };
 
-const forwardedEvents: JobEventKind[] = ["added", "waiting", "active", "progress", "completed", "failed", "delayed", "stalled"];
+// "added" is left out: BullMQ emits "waiting" for the same new job, and each event costs a read.
+const forwardedEvents: JobEventKind[] = ["waiting", "active", "progress", "completed", "failed", "delayed", "stalled"];
 
 /**
  * Forwards BullMQ QueueEvents for 'agent-tasks' to the Redis pub/sub bus the API listens on.
