@@ -131,7 +131,10 @@ export function logEntry(level: JobLogEntry["level"], message: string, extra: Pa
   return toStorableJson(entry) as JobLogEntry;
 }
 
-/** Adds the job to the BullMQ queue under its row id; adding an id that is already queued is a no-op. */
+/**
+ * Adds the job to the BullMQ queue under its row id, with no data (the row holds everything);
+ * adding an id that is already queued is a no-op.
+ */
 export async function enqueueJob(
   queue: Queue,
   job: { id: string; type: AgentJobType; maxAttempts: number },

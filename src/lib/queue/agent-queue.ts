@@ -5,9 +5,6 @@ import { createProducerConnection } from "../redis.ts";
 
 export const AGENT_QUEUE_NAME = "agent-tasks";
 
-/** What a queued job carries: the row id is the BullMQ job id, everything else is in the row. */
-export type AgentTaskData = Record<string, never>;
-
 /**
  * Completed and failed jobs are kept in Redis only briefly: the AgentJob row is the record,
  * so Redis memory does not grow with history.
